@@ -1,0 +1,2 @@
+//! Benchmarks for Tasklane: see `benches/` and docs/BENCHMARKS.md.
+#![deny(missing_docs)]

@@ -1,0 +1,362 @@
+//! The storage contract.
+//!
+//! A store keeps records and the event log. It answers reads and applies [`Commit`]s; it holds no
+//! business rules (those live in the engine), but it guarantees the following, which the
+//! conformance suite in [`crate::testkit`] checks for every adapter:
+//!
+//! * **Atomicity.** A commit applies all its writes and appends all its events, or nothing. A
+//!   commit that fails for any reason leaves no trace, in records or in the log.
+//! * **Optimistic versions.** Every write names the version it expects the record to have
+//!   ([`Expected`]). If any expectation fails the whole commit fails with
+//!   [`StoreError::VersionConflict`]. Of two commits that expect the same version of one record,
+//!   at most one succeeds.
+//! * **Uniqueness.** A user's e-mail (ignoring case), a project's key within its workspace, a
+//!   task's number within its project and a label's name within its project (ignoring case) are
+//!   unique: a commit that would break one fails with [`StoreError::Duplicate`].
+//! * **The log.** Each event of a commit receives the next sequence number; numbers start at 1,
+//!   have no gaps, and their order is the order in which commits became visible: once a reader
+//!   has seen `seq = n`, every event with `seq < n` is visible too (no late arrivals).
+//! * **Visibility.** When `commit` returns `Ok`, every later read (from any handle of the same
+//!   store) sees the commit's writes and events; it is durable as the adapter documents.
+//! * **Reads** never see a partial commit. List reads return records in the documented order.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventQuery, NewEvent};
+use crate::ids::{
+    CommentId, LabelId, MilestoneId, ProjectId, StatusId, TaskId, TokenId, UserId, WorkspaceId,
+};
+use crate::model::{
+    ApiToken, Comment, Dependency, Label, Membership, Milestone, Project, Task, TaskCounter, User,
+    Workflow, Workspace,
+};
+use crate::query::{TaskFilter, TaskQuery};
+
+/// What can go wrong in a store.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A write's expected version did not match; nothing was applied.
+    #[error("version conflict on {record}")]
+    VersionConflict {
+        /// The record, as [`RecordKey`]'s display form.
+        record: String,
+    },
+    /// A uniqueness rule would be broken; nothing was applied.
+    #[error("{field} '{value}' is already taken")]
+    Duplicate {
+        /// Which unique field (`email`, `key`, `number`, `label`).
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// The store cannot be reached or refused the operation; nothing is known to be applied.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored bytes could not be decoded, or the schema is unknown.
+    #[error("store corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The store's result type.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Any record the store keeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Record {
+    User(User),
+    Token(ApiToken),
+    Workspace(Workspace),
+    Membership(Membership),
+    Project(Project),
+    TaskCounter(TaskCounter),
+    Workflow(Workflow),
+    Task(Task),
+    Dependency(Dependency),
+    Label(Label),
+    Milestone(Milestone),
+    Comment(Comment),
+}
+
+/// The identity of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum RecordKey {
+    User(UserId),
+    Token(TokenId),
+    Workspace(WorkspaceId),
+    Membership(WorkspaceId, UserId),
+    Project(ProjectId),
+    TaskCounter(ProjectId),
+    Workflow(ProjectId),
+    Task(TaskId),
+    /// (blocked task, blocker)
+    Dependency(TaskId, TaskId),
+    Label(LabelId),
+    Milestone(MilestoneId),
+    Comment(CommentId),
+}
+
+impl std::fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordKey::User(id) => write!(f, "user {id}"),
+            RecordKey::Token(id) => write!(f, "token {id}"),
+            RecordKey::Workspace(id) => write!(f, "workspace {id}"),
+            RecordKey::Membership(w, u) => write!(f, "membership {w}/{u}"),
+            RecordKey::Project(id) => write!(f, "project {id}"),
+            RecordKey::TaskCounter(id) => write!(f, "task counter {id}"),
+            RecordKey::Workflow(id) => write!(f, "workflow {id}"),
+            RecordKey::Task(id) => write!(f, "task {id}"),
+            RecordKey::Dependency(t, b) => write!(f, "dependency {t}<-{b}"),
+            RecordKey::Label(id) => write!(f, "label {id}"),
+            RecordKey::Milestone(id) => write!(f, "milestone {id}"),
+            RecordKey::Comment(id) => write!(f, "comment {id}"),
+        }
+    }
+}
+
+impl Record {
+    /// The record's identity.
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Record::User(r) => RecordKey::User(r.id),
+            Record::Token(r) => RecordKey::Token(r.id),
+            Record::Workspace(r) => RecordKey::Workspace(r.id),
+            Record::Membership(r) => RecordKey::Membership(r.workspace_id, r.user_id),
+            Record::Project(r) => RecordKey::Project(r.id),
+            Record::TaskCounter(r) => RecordKey::TaskCounter(r.project_id),
+            Record::Workflow(r) => RecordKey::Workflow(r.project_id),
+            Record::Task(r) => RecordKey::Task(r.id),
+            Record::Dependency(r) => RecordKey::Dependency(r.task_id, r.blocker_id),
+            Record::Label(r) => RecordKey::Label(r.id),
+            Record::Milestone(r) => RecordKey::Milestone(r.id),
+            Record::Comment(r) => RecordKey::Comment(r.id),
+        }
+    }
+
+    /// The record's version.
+    pub fn version(&self) -> u64 {
+        match self {
+            Record::User(r) => r.version,
+            Record::Token(r) => r.version,
+            Record::Workspace(r) => r.version,
+            Record::Membership(r) => r.version,
+            Record::Project(r) => r.version,
+            Record::TaskCounter(r) => r.version,
+            Record::Workflow(r) => r.version,
+            Record::Task(r) => r.version,
+            Record::Dependency(r) => r.version,
+            Record::Label(r) => r.version,
+            Record::Milestone(r) => r.version,
+            Record::Comment(r) => r.version,
+        }
+    }
+}
+
+/// What a write expects to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expected {
+    /// No record with this key exists.
+    Absent,
+    /// The record exists with exactly this version.
+    Version(u64),
+    /// The record exists, whatever its version (for bookkeeping such as a token's last use).
+    Exists,
+}
+
+/// One write of a commit.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Write {
+    /// Insert or replace a record. The record carries its new version, which must be
+    /// `expected + 1` for [`Expected::Version`] and 1 for [`Expected::Absent`] (the store does not
+    /// check this arithmetic; the engine keeps it).
+    Put {
+        /// The record as it should be.
+        record: Record,
+        /// What must be there now.
+        expected: Expected,
+    },
+    /// Remove a record.
+    Delete {
+        /// Which record.
+        key: RecordKey,
+        /// What must be there now ([`Expected::Absent`] is meaningless here and fails).
+        expected: Expected,
+    },
+}
+
+/// One atomic unit of change: records to write and events to append.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Commit {
+    /// The writes, applied together. A key appears at most once.
+    pub writes: Vec<Write>,
+    /// The events, appended in this order.
+    pub events: Vec<NewEvent>,
+}
+
+impl Commit {
+    /// An empty commit.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an insert of a new record (expected absent).
+    pub fn insert(&mut self, record: Record) -> &mut Self {
+        self.writes.push(Write::Put {
+            record,
+            expected: Expected::Absent,
+        });
+        self
+    }
+
+    /// Adds a replacement of a record read at `read_version`.
+    pub fn update(&mut self, record: Record, read_version: u64) -> &mut Self {
+        self.writes.push(Write::Put {
+            record,
+            expected: Expected::Version(read_version),
+        });
+        self
+    }
+
+    /// Adds a removal of a record read at `read_version`.
+    pub fn delete(&mut self, key: RecordKey, read_version: u64) -> &mut Self {
+        self.writes.push(Write::Delete {
+            key,
+            expected: Expected::Version(read_version),
+        });
+        self
+    }
+
+    /// Adds an event.
+    pub fn event(&mut self, event: NewEvent) -> &mut Self {
+        self.events.push(event);
+        self
+    }
+}
+
+/// What a successful commit produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitReceipt {
+    /// The sequence numbers given to the commit's events, in order (empty without events).
+    pub seqs: Vec<u64>,
+}
+
+/// How many tasks of a project sit in one status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatusCount {
+    /// The status.
+    pub status_id: StatusId,
+    /// How many tasks (not in the trash) that match.
+    pub count: u64,
+}
+
+/// A store of Tasklane records and its event log. See the module documentation for the contract.
+///
+/// Reads of single records return `Ok(None)` when the record does not exist. List reads return
+/// every matching record in the order their documentation gives. Every method fails with
+/// [`StoreError::Unavailable`] or [`StoreError::Corrupt`] when the store itself fails.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The user with `id`.
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// The user whose e-mail equals `email` ignoring case.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// The users with these ids, in the order given; missing ids are skipped.
+    async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
+    /// How many users exist.
+    async fn user_count(&self) -> StoreResult<u64>;
+
+    /// The token with `id`.
+    async fn token(&self, id: TokenId) -> StoreResult<Option<ApiToken>>;
+    /// The token whose `secret_hash` equals `hash`.
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// The user's tokens, oldest first.
+    async fn tokens_of_user(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+
+    /// The workspace with `id`.
+    async fn workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>>;
+    /// The membership of `user` in `workspace`.
+    async fn membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<Option<Membership>>;
+    /// The workspace's memberships, oldest first.
+    async fn members_of_workspace(&self, workspace: WorkspaceId) -> StoreResult<Vec<Membership>>;
+    /// The user's memberships, oldest first.
+    async fn memberships_of_user(&self, user: UserId) -> StoreResult<Vec<Membership>>;
+
+    /// The project with `id` (also when deleted).
+    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>>;
+    /// The project of `workspace` whose key is exactly `key` (keys are stored upper-case).
+    async fn project_by_key(
+        &self,
+        workspace: WorkspaceId,
+        key: &str,
+    ) -> StoreResult<Option<Project>>;
+    /// The projects whose key is exactly `key`, in any workspace, oldest first.
+    async fn projects_by_key(&self, key: &str) -> StoreResult<Vec<Project>>;
+    /// The workspace's projects (also deleted ones), oldest first.
+    async fn projects_of_workspace(&self, workspace: WorkspaceId) -> StoreResult<Vec<Project>>;
+    /// The project's task counter.
+    async fn task_counter(&self, project: ProjectId) -> StoreResult<Option<TaskCounter>>;
+    /// The project's workflow.
+    async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>>;
+
+    /// The task with `id` (also when in the trash).
+    async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
+    /// The task of `project` numbered `number` (also when in the trash).
+    async fn task_by_number(&self, project: ProjectId, number: u64) -> StoreResult<Option<Task>>;
+    /// A page of tasks: those that [`TaskQuery::matches`], in the query's sort order, strictly
+    /// after its cursor, at most `limit`. The result must equal what the reference evaluator
+    /// gives over the same tasks.
+    async fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>>;
+    /// The direct subtasks of `parent` (also those in the trash), by number.
+    async fn subtasks(&self, parent: TaskId) -> StoreResult<Vec<Task>>;
+    /// Counts of the project's tasks (not in the trash) that match `filter`, per status; statuses
+    /// with no matching task may be left out.
+    async fn status_counts(
+        &self,
+        project: ProjectId,
+        filter: &TaskFilter,
+    ) -> StoreResult<Vec<StatusCount>>;
+
+    /// Edges where `task` is the blocked one, oldest first.
+    async fn blockers_of(&self, task: TaskId) -> StoreResult<Vec<Dependency>>;
+    /// Edges where `task` is the blocker, oldest first.
+    async fn blocked_by(&self, task: TaskId) -> StoreResult<Vec<Dependency>>;
+
+    /// The label with `id`.
+    async fn label(&self, id: LabelId) -> StoreResult<Option<Label>>;
+    /// The project's labels, by name.
+    async fn labels_of_project(&self, project: ProjectId) -> StoreResult<Vec<Label>>;
+    /// The milestone with `id`.
+    async fn milestone(&self, id: MilestoneId) -> StoreResult<Option<Milestone>>;
+    /// The project's milestones, by due date (none last), then name.
+    async fn milestones_of_project(&self, project: ProjectId) -> StoreResult<Vec<Milestone>>;
+
+    /// The comment with `id`.
+    async fn comment(&self, id: CommentId) -> StoreResult<Option<Comment>>;
+    /// The task's comments (also deleted ones), oldest first.
+    async fn comments_of_task(&self, task: TaskId) -> StoreResult<Vec<Comment>>;
+
+    /// Events of the query's scope with `seq > after`, in `seq` order, at most `limit`.
+    async fn events(&self, query: &EventQuery) -> StoreResult<Vec<Event>>;
+    /// The highest `seq` in the log, 0 when it is empty.
+    async fn last_seq(&self) -> StoreResult<u64>;
+
+    /// Applies `commit` atomically (see the module documentation).
+    ///
+    /// Errors: [`StoreError::VersionConflict`] when an expectation fails,
+    /// [`StoreError::Duplicate`] when a uniqueness rule would break; in both cases nothing was
+    /// applied.
+    async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt>;
+}
