@@ -1,1 +1,103 @@
-//! placeholder
+//! The storage conformance suite.
+//!
+//! Every case is a public async function over a fresh [`Store`](crate::store::Store) that panics
+//! when the store breaks the contract. Most cases drive the [`Engine`](crate::Engine) over the
+//! store, so that every business rule is proven on every adapter; the `store_*` cases talk to
+//! the store directly (atomicity, versions, uniqueness, log order, pagination, evaluator
+//! equivalence).
+//!
+//! An adapter runs the whole suite with one macro call in a test file, giving an expression
+//! that produces a fresh, empty store:
+//!
+//! ```ignore
+//! tasklane_core::conformance_tests!(async { MyStore::temporary() });
+//! ```
+//!
+//! For stores that need an external service, `optional:` takes an expression producing an
+//! `Option<Store>`; `None` prints a notice and passes (the adapter decides, e.g. from
+//! `TASKLANE_REQUIRE_PG`, whether a missing service is a failure instead):
+//!
+//! ```ignore
+//! tasklane_core::conformance_tests!(optional: async { my_test_store().await });
+//! ```
+//!
+//! The test file needs `tokio` (with the `macros` and `rt-multi-thread` features) as a
+//! dev-dependency.
+
+pub mod cases;
+mod fixture;
+
+pub use fixture::{Fixture, Statuses};
+
+/// Emits one `#[tokio::test]` per conformance case for a store factory. See the module
+/// documentation.
+#[macro_export]
+macro_rules! conformance_tests {
+    (optional: $make:expr) => {
+        $crate::__conformance_cases!(@emit $make);
+    };
+    ($make:expr) => {
+        $crate::__conformance_cases!(@emit async { Some($make.await) });
+    };
+}
+
+/// The list of cases; adding a case here runs it on every adapter.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    (@emit $make:expr) => {
+        $crate::__conformance_cases!(@each $make;
+            store_commit_is_atomic,
+            store_rejects_stale_versions,
+            store_concurrent_commits_on_one_record_one_wins,
+            store_enforces_uniqueness,
+            store_log_order_under_concurrent_commits,
+            store_event_scopes,
+            store_reads_and_list_orders,
+            store_tasks_match_reference_evaluator,
+            store_pagination_is_stable_under_inserts,
+            store_status_counts_match_reference,
+            accounts_register_login_and_tokens,
+            accounts_token_scopes_expiry_and_revocation,
+            workspace_roles_and_last_owner,
+            outsiders_see_nothing,
+            guests_read_and_comment_only,
+            projects_keys_and_validation,
+            projects_archive_restore_delete,
+            projects_from_template,
+            project_stats,
+            workflow_default_and_completed_at,
+            workflow_restricted_transitions,
+            workflow_transition_conditions,
+            workflow_replacement_remaps_tasks,
+            tasks_numbers_unique_and_never_reused,
+            tasks_validation_lists_every_field,
+            tasks_update_records_field_changes,
+            tasks_optimistic_versions,
+            tasks_concurrent_creation,
+            tasks_trash_and_restore_whole,
+            tasks_subtask_tree_rules,
+            tasks_dependencies_and_cycles,
+            tasks_board_moves,
+            tasks_list_filter_sort_paginate,
+            tasks_bulk_all_or_nothing,
+            labels_and_milestones,
+            comments_threads_mentions_history,
+            activity_feeds_and_visibility,
+        );
+    };
+    (@each $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                match $make.await {
+                    Some(store) => $crate::testkit::cases::$case(store).await,
+                    None => eprintln!(
+                        "conformance case {} skipped: the store's service is not configured",
+                        stringify!($case)
+                    ),
+                }
+            }
+        )*
+    };
+}
