@@ -3,6 +3,7 @@
 //! every other adapter to. Nothing survives the process.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::RwLock;
 
 use async_trait::async_trait;
@@ -19,7 +20,7 @@ use crate::model::{
     ApiToken, Comment, Dependency, Label, Membership, Milestone, Project, Task, TaskCounter, User,
     Workflow, Workspace,
 };
-use crate::query::{TaskFilter, TaskQuery, TaskScope};
+use crate::query::{SortField, TaskFilter, TaskQuery, TaskScope};
 
 /// The in-memory reference store. Cheap to create; cloneable handles share nothing (wrap it in an
 /// `Arc` to share).
@@ -52,6 +53,8 @@ struct State {
     projects_by_workspace: BTreeSet<(WorkspaceId, ProjectId)>,
     task_number: HashMap<(ProjectId, u64), TaskId>,
     tasks_by_project: HashMap<ProjectId, BTreeMap<u64, TaskId>>,
+    /// Per project, tasks in creation order: the default sort, walked with an early stop.
+    tasks_by_created: HashMap<ProjectId, BTreeSet<(i128, TaskId)>>,
     subtasks: BTreeSet<(TaskId, u64, TaskId)>,
     deps_by_task: BTreeSet<(TaskId, TaskId)>,
     deps_by_blocker: BTreeSet<(TaskId, TaskId)>,
@@ -135,6 +138,9 @@ impl State {
                 if let Some(p) = t.parent_id {
                     self.subtasks.remove(&(p, t.number, t.id));
                 }
+                if let Some(set) = self.tasks_by_created.get_mut(&t.project_id) {
+                    set.remove(&(t.created_at.unix_timestamp_nanos(), t.id));
+                }
             }
             Record::Dependency(d) => {
                 self.deps_by_task.remove(&(d.task_id, d.blocker_id));
@@ -201,6 +207,10 @@ impl State {
                 if let Some(p) = t.parent_id {
                     self.subtasks.insert((p, t.number, t.id));
                 }
+                self.tasks_by_created
+                    .entry(t.project_id)
+                    .or_default()
+                    .insert((t.created_at.unix_timestamp_nanos(), t.id));
             }
             Record::Dependency(d) => {
                 self.deps_by_task.insert((d.task_id, d.blocker_id));
@@ -480,6 +490,30 @@ impl Store for MemoryStore {
 
     async fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
         let state = self.read();
+        if let (TaskScope::Project(project), SortField::Created) = (&query.scope, query.sort.field)
+        {
+            // Walk the creation-order index from the cursor and stop at the limit.
+            let Some(index) = state.tasks_by_created.get(project) else {
+                return Ok(Vec::new());
+            };
+            let start = query.after.as_ref().map(|c| match c.value {
+                crate::query::SortValue::Int(nanos) => (nanos, c.id),
+                _ => (i128::MIN, TaskId(uuid::Uuid::nil())),
+            });
+            let candidates: Box<dyn Iterator<Item = &(i128, TaskId)>> =
+                match (query.sort.descending, start) {
+                    (false, None) => Box::new(index.iter()),
+                    (false, Some(s)) => Box::new(index.range((Excluded(s), Unbounded))),
+                    (true, None) => Box::new(index.iter().rev()),
+                    (true, Some(s)) => Box::new(index.range((Unbounded, Excluded(s))).rev()),
+                };
+            return Ok(candidates
+                .filter_map(|(_, id)| state.task(*id))
+                .filter(|t| query.matches(t))
+                .take(query.limit)
+                .cloned()
+                .collect());
+        }
         let mut hits: Vec<&Task> = state
             .scoped_tasks(&query.scope)
             .filter(|t| query.matches(t))
