@@ -88,18 +88,35 @@ impl<S: Store> Activity<'_, S> {
             .filter(|p| p.deleted_at.is_some())
             .map(|p| p.id)
             .collect();
-        let events = self
-            .engine
-            .store()
-            .events(&EventQuery {
-                scope: EventScope::Workspace(workspace),
-                after: since,
-                limit: self.clamp(limit),
-            })
-            .await?;
-        Ok(events
-            .into_iter()
-            .filter(|e| e.project_id.is_none_or(|p| !deleted.contains(&p)))
-            .collect())
+        // Hidden events must not eat the page: read on until the page is full or the log
+        // ends, so that a reader following `since` never mistakes a gap for the end.
+        let limit = self.clamp(limit);
+        let mut out = Vec::new();
+        let mut after = since;
+        loop {
+            let batch = self
+                .engine
+                .store()
+                .events(&EventQuery {
+                    scope: EventScope::Workspace(workspace),
+                    after,
+                    limit,
+                })
+                .await?;
+            let exhausted = batch.len() < limit;
+            if let Some(last) = batch.last() {
+                after = last.seq;
+            }
+            out.extend(
+                batch
+                    .into_iter()
+                    .filter(|e| e.project_id.is_none_or(|p| !deleted.contains(&p))),
+            );
+            if exhausted || out.len() >= limit {
+                break;
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
     }
 }

@@ -79,6 +79,23 @@ fn check_name(v: &mut Validation, name: &str, max: usize) {
     }
 }
 
+/// A label name taken in the project (ignoring case), reported on the field `name`.
+fn duplicate_name(name: String) -> Error {
+    Error::Conflict(Conflict::Duplicate {
+        field: "name".into(),
+        value: name,
+    })
+}
+
+/// Commits a label write, reporting the store's uniqueness failure (a concurrent writer took
+/// the name) on the caller's field `name` like the engine's own check.
+async fn commit_label<S: Store>(engine: &Engine<S>, commit: Commit) -> Result<()> {
+    match engine.commit(commit).await {
+        Err(Error::Conflict(Conflict::Duplicate { value, .. })) => Err(duplicate_name(value)),
+        other => other.map(|_| ()),
+    }
+}
+
 fn every_task(project: ProjectId, filter: TaskFilter, trashed: bool) -> TaskQuery {
     TaskQuery {
         scope: TaskScope::Project(project),
@@ -141,10 +158,7 @@ impl<S: Store> Labels<'_, S> {
             .iter()
             .any(|l| l.name.to_lowercase() == name.to_lowercase())
         {
-            return Err(Error::Conflict(Conflict::Duplicate {
-                field: "name".into(),
-                value: name,
-            }));
+            return Err(duplicate_name(name));
         }
         let label = Label {
             id: LabelId(self.engine.new_uuid()),
@@ -166,7 +180,7 @@ impl<S: Store> Labels<'_, S> {
                     name,
                 },
             ));
-        self.engine.commit(commit).await?;
+        commit_label(self.engine, commit).await?;
         Ok(label)
     }
 
@@ -230,6 +244,16 @@ impl<S: Store> Labels<'_, S> {
                 if let Some(n) = &patch.name {
                     let n = n.trim().to_owned();
                     if n != current.name {
+                        let taken = self
+                            .engine
+                            .store()
+                            .labels_of_project(project.id)
+                            .await?
+                            .iter()
+                            .any(|l| l.id != id && l.name.to_lowercase() == n.to_lowercase());
+                        if taken {
+                            return Err(duplicate_name(n));
+                        }
                         changes.push(FieldChange::new("name", &current.name, &n));
                         updated.name = n;
                     }
@@ -257,7 +281,7 @@ impl<S: Store> Labels<'_, S> {
                             changes,
                         },
                     ));
-                self.engine.commit(commit).await?;
+                commit_label(self.engine, commit).await?;
                 Ok(updated)
             })
             .await

@@ -178,8 +178,33 @@ impl<S: Store> EngineBuilder<S> {
     }
 }
 
-/// How many times a read-modify-write is retried when a concurrent commit got there first.
-const MAX_ATTEMPTS: usize = 8;
+/// How many times a read-modify-write is attempted when concurrent commits keep getting there
+/// first. Optimistic retries on a hot record (a project's task counter under a burst of
+/// creations) need a generous bound: every round has a winner, so the system always progresses,
+/// but one caller may lose many rounds in a row when the store has real I/O latency.
+const MAX_ATTEMPTS: usize = 64;
+
+/// Gives other tasks on the executor a turn before a retry, without naming any runtime.
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.yielded {
+            std::task::Poll::Ready(())
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
 
 impl<S: Store> Engine<S> {
     /// An engine over `store` with the system clock, UUIDv7 ids and the default configuration.
@@ -281,7 +306,9 @@ impl<S: Store> Engine<S> {
             tries += 1;
             match attempt().await {
                 Err(Error::Conflict(Conflict::ConcurrentWrite { .. })) if tries < MAX_ATTEMPTS => {
-                    continue
+                    // Let the commit that won finish its work before reading again.
+                    YieldNow { yielded: false }.await;
+                    continue;
                 }
                 other => return other,
             }

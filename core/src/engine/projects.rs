@@ -219,11 +219,11 @@ impl<S: Store> Projects<'_, S> {
         }
         flow.transitions = source_flow.transitions.as_ref().map(|ts| {
             ts.iter()
-                .map(|t| {
+                .filter_map(|t| {
                     let mut t = t.clone();
-                    t.from = status_map[&t.from];
-                    t.to = status_map[&t.to];
-                    t
+                    t.from = *status_map.get(&t.from)?;
+                    t.to = *status_map.get(&t.to)?;
+                    Some(t)
                 })
                 .collect()
         });
@@ -273,14 +273,16 @@ impl<S: Store> Projects<'_, S> {
             .map(|m| m.user_id)
             .collect();
         let mut last_number = 0;
-        for (i, t) in tasks.iter().enumerate() {
-            let number = i as u64 + 1;
-            last_number = number;
-            let status_id = status_map[&t.status_id];
+        for t in &tasks {
+            let Some(&status_id) = status_map.get(&t.status_id) else {
+                continue;
+            };
             let category = flow
                 .status(status_id)
                 .map(|s| s.category)
                 .unwrap_or(StatusCategory::Unstarted);
+            last_number += 1;
+            let number = last_number;
             let copy = Task {
                 id: task_map[&t.id],
                 workspace_id: project.workspace_id,

@@ -287,7 +287,14 @@ impl<S: Store> Workflows<'_, S> {
                     };
                     let mut moved = task.clone();
                     moved.status_id = target;
-                    follow_category(&mut moved, category_of[&target], now);
+                    follow_category(
+                        &mut moved,
+                        category_of
+                            .get(&target)
+                            .copied()
+                            .unwrap_or(StatusCategory::Unstarted),
+                        now,
+                    );
                     moved.version += 1;
                     moved.updated_at = now;
                     commit.update(Record::Task(moved), task.version);
@@ -331,7 +338,14 @@ impl<S: Store> Workflows<'_, S> {
                     .await?
                 {
                     let mut fixed = task.clone();
-                    follow_category(&mut fixed, category_of[&task.status_id], now);
+                    follow_category(
+                        &mut fixed,
+                        category_of
+                            .get(&task.status_id)
+                            .copied()
+                            .unwrap_or(StatusCategory::Unstarted),
+                        now,
+                    );
                     if fixed != task {
                         fixed.version += 1;
                         fixed.updated_at = now;

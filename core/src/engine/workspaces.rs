@@ -235,6 +235,21 @@ impl<S: Store> Workspaces<'_, S> {
         Ok(MemberView { membership, user })
     }
 
+    /// Adds a version bump of the workspace to `commit`, so that two concurrent changes of its
+    /// owners conflict and the loser re-checks the last-owner rule.
+    async fn guard_owners(&self, id: WorkspaceId, commit: &mut Commit) -> Result<()> {
+        let workspace = self
+            .engine
+            .store()
+            .workspace(id)
+            .await?
+            .ok_or(Error::not_found(ObjectKind::Workspace))?;
+        let mut bumped = workspace.clone();
+        bumped.version += 1;
+        commit.update(Record::Workspace(bumped), workspace.version);
+        Ok(())
+    }
+
     async fn owner_count(&self, id: WorkspaceId) -> Result<usize> {
         Ok(self
             .engine
@@ -286,6 +301,9 @@ impl<S: Store> Workspaces<'_, S> {
                 updated.role = role;
                 updated.version += 1;
                 let mut commit = Commit::new();
+                if current.role == Role::Owner {
+                    self.guard_owners(id, &mut commit).await?;
+                }
                 commit
                     .update(Record::Membership(updated.clone()), current.version)
                     .event(self.engine.event(
@@ -344,6 +362,9 @@ impl<S: Store> Workspaces<'_, S> {
                     }
                 }
                 let mut commit = Commit::new();
+                if current.role == Role::Owner {
+                    self.guard_owners(id, &mut commit).await?;
+                }
                 commit
                     .delete(RecordKey::Membership(id, user), current.version)
                     .event(self.engine.event(

@@ -112,7 +112,7 @@ pub struct Transition {
     pub from: StatusId,
     /// The status a task enters.
     pub to: StatusId,
-    /// When not empty, only these roles may make the move.
+    /// When not empty, only these roles (and owners, who may make every move) may make it.
     pub roles: Vec<Role>,
     /// Conditions that must all hold.
     pub conditions: Vec<TransitionCondition>,

@@ -472,6 +472,18 @@ impl Store for MemoryStore {
         ))
     }
 
+    async fn next_task_number(&self, project: ProjectId) -> StoreResult<Option<u64>> {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        match state.records.get_mut(&RecordKey::TaskCounter(project)) {
+            Some(Record::TaskCounter(counter)) => {
+                counter.last_number += 1;
+                counter.version += 1;
+                Ok(Some(counter.last_number))
+            }
+            _ => Ok(None),
+        }
+    }
+
     async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>> {
         Ok(get_as!(self.read(), RecordKey::Workflow(project), Workflow))
     }

@@ -311,6 +311,33 @@ pub trait Store: Send + Sync + 'static {
     /// The project's workflow.
     async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>>;
 
+    /// Atomically hands out the project's next task number: increments its [`TaskCounter`]
+    /// (`last_number + 1`, `version + 1`) as a commit of its own and returns the new
+    /// `last_number`; `Ok(None)` when the project has no counter. Concurrent calls never return
+    /// the same number, and a number once returned is never returned again, even when the task
+    /// that was to carry it is never committed (numbers may have gaps; they are never reused).
+    ///
+    /// The default implementation is an optimistic read-increment-commit loop; adapters with an
+    /// atomic increment (a SQL `UPDATE ... RETURNING`, a sled `update_and_fetch`) should override
+    /// it, since every task creation of a project goes through this one record.
+    async fn next_task_number(&self, project: ProjectId) -> StoreResult<Option<u64>> {
+        loop {
+            let Some(counter) = self.task_counter(project).await? else {
+                return Ok(None);
+            };
+            let mut next = counter.clone();
+            next.last_number += 1;
+            next.version += 1;
+            let mut commit = Commit::new();
+            commit.update(Record::TaskCounter(next.clone()), counter.version);
+            match self.commit(commit).await {
+                Ok(_) => return Ok(Some(next.last_number)),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
     /// The task with `id` (also when in the trash).
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
     /// The task of `project` numbered `number` (also when in the trash).

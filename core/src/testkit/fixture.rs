@@ -185,7 +185,7 @@ impl<S: Store> Fixture<S> {
         }
     }
 
-    /// Creates a task titled `title` in the fixture's project, as the member.
+    /// Creates a task titled `title` in the fixture's project, as the owner.
     pub async fn task(&self, title: &str) -> TaskView {
         self.task_in(self.project.id, title).await
     }

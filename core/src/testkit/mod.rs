@@ -9,7 +9,7 @@
 //! An adapter runs the whole suite with one macro call in a test file, giving an expression
 //! that produces a fresh, empty store:
 //!
-//! ```ignore
+//! ```text
 //! tasklane_core::conformance_tests!(async { MyStore::temporary() });
 //! ```
 //!
@@ -17,7 +17,7 @@
 //! `Option<Store>`; `None` prints a notice and passes (the adapter decides, e.g. from
 //! `TASKLANE_REQUIRE_PG`, whether a missing service is a failure instead):
 //!
-//! ```ignore
+//! ```text
 //! tasklane_core::conformance_tests!(optional: async { my_test_store().await });
 //! ```
 //!
@@ -57,6 +57,7 @@ macro_rules! __conformance_cases {
             store_tasks_match_reference_evaluator,
             store_pagination_is_stable_under_inserts,
             store_status_counts_match_reference,
+            store_task_numbers_are_handed_out_once,
             accounts_register_login_and_tokens,
             accounts_token_scopes_expiry_and_revocation,
             workspace_roles_and_last_owner,

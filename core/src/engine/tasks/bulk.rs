@@ -110,10 +110,20 @@ impl<S: Store> Tasks<'_, S> {
         let mut failures = Vec::new();
         let mut commit = Commit::new();
         let mut changed = Vec::new();
-        for reference in &request.task_ids {
+        let mut resolved = HashSet::new();
+        for (i, reference) in request.task_ids.iter().enumerate() {
             let found = engine.find_task(actor, reference, Need::Work, false).await;
             let current = match found {
-                Ok((t, _, _)) if t.project_id == project_id => t,
+                Ok((t, _, _)) if t.project_id == project_id => {
+                    // The same task named twice (by id and by key) is a malformed request.
+                    if !resolved.insert(t.id) {
+                        return Err(Error::invalid(
+                            format!("task_ids[{i}]"),
+                            "names a task that appears earlier in the list",
+                        ));
+                    }
+                    t
+                }
                 Ok(_) => {
                     failures.push(BulkFailure {
                         task: reference.to_string(),

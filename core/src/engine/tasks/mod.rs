@@ -418,31 +418,42 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Whether `task` is open: not in the trash and its status not closed.
+    /// Whether `task` is open: not in the trash, its project not deleted, and its status not
+    /// closed. `workflows` caches each project's workflow (`None`: the project is deleted).
     pub(crate) async fn is_open(
         &self,
         task: &Task,
-        workflows: &mut HashMap<ProjectId, Workflow>,
+        workflows: &mut HashMap<ProjectId, Option<Workflow>>,
     ) -> Result<bool> {
         if task.deleted_at.is_some() {
             return Ok(false);
         }
         if let std::collections::hash_map::Entry::Vacant(slot) = workflows.entry(task.project_id) {
-            if let Some(flow) = self.store().workflow(task.project_id).await? {
-                slot.insert(flow);
-            }
+            let live = self
+                .store()
+                .project(task.project_id)
+                .await?
+                .is_some_and(|p| p.deleted_at.is_none());
+            let flow = if live {
+                self.store().workflow(task.project_id).await?
+            } else {
+                None
+            };
+            slot.insert(flow);
         }
-        Ok(workflows
-            .get(&task.project_id)
-            .and_then(|f| f.status(task.status_id))
-            .is_none_or(|s| !s.category.is_closed()))
+        Ok(match workflows.get(&task.project_id) {
+            Some(Some(flow)) => flow
+                .status(task.status_id)
+                .is_none_or(|s| !s.category.is_closed()),
+            _ => false,
+        })
     }
 
     /// The open blockers of `task`.
     pub(crate) async fn open_blockers(
         &self,
         task: TaskId,
-        workflows: &mut HashMap<ProjectId, Workflow>,
+        workflows: &mut HashMap<ProjectId, Option<Workflow>>,
     ) -> Result<Vec<Task>> {
         let mut out = Vec::new();
         for dep in self.store().blockers_of(task).await? {
@@ -512,7 +523,11 @@ impl<S: Store> Engine<S> {
         else {
             return refuse("the workflow has no such transition".to_owned());
         };
-        if !transition.roles.is_empty() && !transition.roles.contains(&ctx.role) {
+        // Owners may make every move; other roles must be listed.
+        if !transition.roles.is_empty()
+            && ctx.role != Role::Owner
+            && !transition.roles.contains(&ctx.role)
+        {
             let roles: Vec<&str> = transition.roles.iter().map(Role::as_str).collect();
             return refuse(format!(
                 "only {} may make this move, and you are {}",
@@ -540,7 +555,7 @@ impl<S: Store> Engine<S> {
                 }
                 TransitionCondition::AllSubtasksDone => {
                     let mut flows = HashMap::new();
-                    flows.insert(ctx.workflow.project_id, ctx.workflow.clone());
+                    flows.insert(ctx.workflow.project_id, Some(ctx.workflow.clone()));
                     let mut open = Vec::new();
                     for child in self.store().subtasks(task.id).await? {
                         if self.is_open(&child, &mut flows).await? {
@@ -623,11 +638,10 @@ impl<S: Store> Tasks<'_, S> {
                 }));
             }
         }
-        let counter = store
-            .task_counter(project_id)
+        let number = store
+            .next_task_number(project_id)
             .await?
             .ok_or(Error::not_found(ObjectKind::Project))?;
-        let number = counter.last_number + 1;
         let now = engine.now();
         let mut task = Task {
             id: TaskId(engine.new_uuid()),
@@ -655,12 +669,8 @@ impl<S: Store> Tasks<'_, S> {
             version: 1,
         };
         follow_category(&mut task, ctx.category(status_id), now);
-        let mut updated_counter = counter.clone();
-        updated_counter.last_number = number;
-        updated_counter.version += 1;
         let mut commit = Commit::new();
         commit
-            .update(Record::TaskCounter(updated_counter), counter.version)
             .insert(Record::Task(task.clone()))
             .event(engine.event(
                 actor.user_id,

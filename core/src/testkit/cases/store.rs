@@ -1136,3 +1136,44 @@ pub async fn store_status_counts_match_reference<S: Store>(store: S) {
         assert_eq!(got, want, "filter {filter:?}");
     }
 }
+
+/// Concurrent task-number allocations never hand out a number twice, and the counter record
+/// remembers the last one; a project without a counter gets none.
+pub async fn store_task_numbers_are_handed_out_once<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let (_, _, p) = base(&*store).await;
+    assert_eq!(store.next_task_number(p.id).await.unwrap(), None);
+    let mut c = Commit::new();
+    c.insert(Record::TaskCounter(TaskCounter {
+        project_id: p.id,
+        last_number: 5,
+        version: 1,
+    }));
+    commit_ok(&*store, c).await;
+    let mut handles = Vec::new();
+    for _ in 0..16 {
+        let store = Arc::clone(&store);
+        handles.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..20 {
+                got.push(
+                    store
+                        .next_task_number(p.id)
+                        .await
+                        .unwrap()
+                        .expect("a number"),
+                );
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.expect("allocator"));
+    }
+    all.sort_unstable();
+    assert_eq!(all, (6..=325).collect::<Vec<u64>>(), "every number once");
+    let counter = store.task_counter(p.id).await.unwrap().expect("counter");
+    assert_eq!(counter.last_number, 325);
+    assert_eq!(counter.version, 321, "each allocation is a new version");
+}
