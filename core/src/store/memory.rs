@@ -314,7 +314,12 @@ impl State {
     fn scoped_tasks<'a>(&'a self, scope: &'a TaskScope) -> Box<dyn Iterator<Item = &'a Task> + 'a> {
         let projects: Vec<ProjectId> = match scope {
             TaskScope::Project(p) => vec![*p],
-            TaskScope::Projects(_, ps) => ps.clone(),
+            TaskScope::Projects(_, ps) => {
+                let mut ps = ps.clone();
+                ps.sort();
+                ps.dedup();
+                ps
+            }
         };
         Box::new(projects.into_iter().flat_map(move |p| {
             self.tasks_by_project

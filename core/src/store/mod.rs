@@ -314,8 +314,11 @@ pub trait Store: Send + Sync + 'static {
     /// Atomically hands out the project's next task number: increments its [`TaskCounter`]
     /// (`last_number + 1`, `version + 1`) as a commit of its own and returns the new
     /// `last_number`; `Ok(None)` when the project has no counter. Concurrent calls never return
-    /// the same number, and a number once returned is never returned again, even when the task
-    /// that was to carry it is never committed (numbers may have gaps; they are never reused).
+    /// the same number, and a number is not returned again while the store runs, even when the
+    /// task that was to carry it is never committed (numbers may have gaps). The increment may be
+    /// made durable together with the next commit rather than on its own: after a crash a number
+    /// may come back only if no committed task carries it, so committed numbers are never
+    /// reused.
     ///
     /// The default implementation is an optimistic read-increment-commit loop; adapters with an
     /// atomic increment (a SQL `UPDATE ... RETURNING`, a sled `update_and_fetch`) should override

@@ -1,0 +1,481 @@
+//! The on-disk layout: the trees, how records are encoded, which index entries each record and
+//! event owns, and the schema version with its upgrades.
+//!
+//! Record trees map a record's primary key to the record's JSON. Index trees map composite keys
+//! (see [`crate::keys`]) either to the owning record's id (the unique indexes, which enforce the
+//! uniqueness rules) or to nothing (list indexes, whose key ends with the listed record's id).
+//! Every index entry is derived from one record or one event: [`entries_of`] and
+//! [`event_entries`] are the only places that say which, so writing, deleting and rebuilding
+//! always agree.
+
+use std::collections::BTreeSet;
+
+use tasklane_core::event::NewEvent;
+use tasklane_core::model::Task;
+use tasklane_core::query::{SortField, SortValue, TaskSort};
+use tasklane_core::store::{Record, RecordKey, StoreError};
+use uuid::Uuid;
+
+use crate::keys::Key;
+
+/// The schema version this build writes.
+///
+/// * 1: the first layout, without the per-scope event indexes.
+/// * 2: adds `events_by_workspace`, `events_by_project` and `events_by_task`.
+///
+/// An older database is upgraded on open by rebuilding every index tree from the records and
+/// the log (see [`crate::SledStore::open`]); a newer one is refused.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema version this build can upgrade.
+pub(crate) const OLDEST_UPGRADABLE: u32 = 1;
+
+/// Keys of the `meta` tree.
+pub(crate) mod meta {
+    /// The schema version, u32 big-endian.
+    pub(crate) const SCHEMA_VERSION: &[u8] = b"schema_version";
+    /// The highest sequence number in the log, u64 big-endian (absent means 0).
+    pub(crate) const LAST_SEQ: &[u8] = b"last_seq";
+    /// How many user records exist, u64 big-endian (absent means 0).
+    pub(crate) const USER_COUNT: &[u8] = b"user_count";
+}
+
+macro_rules! trees {
+    ($($variant:ident => $name:literal, $index:literal;)*) => {
+        /// Every tree of the store. The discriminant is the tree's position in
+        /// [`Tree::ALL`] and in the transaction's views.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub(crate) enum Tree {
+            $($variant,)*
+        }
+
+        impl Tree {
+            pub(crate) const ALL: &'static [Tree] = &[$(Tree::$variant,)*];
+
+            /// The sled tree name.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Tree::$variant => $name,)*
+                }
+            }
+
+            /// Whether the tree is derived (an index): it can be rebuilt from the records and
+            /// the log.
+            pub(crate) fn is_index(self) -> bool {
+                match self {
+                    $(Tree::$variant => $index,)*
+                }
+            }
+        }
+    };
+}
+
+trees! {
+    Meta => "meta", false;
+    Users => "users", false;
+    Tokens => "tokens", false;
+    Workspaces => "workspaces", false;
+    Memberships => "memberships", false;
+    Projects => "projects", false;
+    TaskCounters => "task_counters", false;
+    Workflows => "workflows", false;
+    Tasks => "tasks", false;
+    Dependencies => "dependencies", false;
+    Labels => "labels", false;
+    Milestones => "milestones", false;
+    Comments => "comments", false;
+    Events => "events", false;
+    UsersByEmail => "users_by_email", true;
+    TokensByHash => "tokens_by_hash", true;
+    TokensByUser => "tokens_by_user", true;
+    MembershipsByUser => "memberships_by_user", true;
+    ProjectsByKey => "projects_by_key", true;
+    ProjectsByWorkspace => "projects_by_workspace", true;
+    TasksByNumber => "tasks_by_number", true;
+    TasksByParent => "tasks_by_parent", true;
+    DependenciesByBlocker => "dependencies_by_blocker", true;
+    LabelsByProject => "labels_by_project", true;
+    LabelsByName => "labels_by_name", true;
+    MilestonesByProject => "milestones_by_project", true;
+    CommentsByTask => "comments_by_task", true;
+    TasksByStatus => "tasks_by_status", true;
+    TasksByAssignee => "tasks_by_assignee", true;
+    TasksByLabel => "tasks_by_label", true;
+    TasksByMilestone => "tasks_by_milestone", true;
+    TasksByStatusPosition => "tasks_by_status_position", true;
+    TasksByUpdated => "tasks_by_updated", true;
+    TasksByDue => "tasks_by_due", true;
+    TasksByPriority => "tasks_by_priority", true;
+    EventsByWorkspace => "events_by_workspace", true;
+    EventsByProject => "events_by_project", true;
+    EventsByTask => "events_by_task", true;
+}
+
+/// The index tree that lists a project's tasks in the order of `field`, for the fields that
+/// have one.
+///
+/// Every sled write costs several microseconds, so a task carries no more index entries than
+/// the queries need: the created order is the merge of the project's `tasks_by_status` ranges
+/// (each in created order), and the rare project-wide sorts by position or title collect and
+/// sort (a board column, sorted by position, has `tasks_by_status_position`).
+pub(crate) fn sort_tree(field: SortField) -> Option<Tree> {
+    match field {
+        SortField::Updated => Some(Tree::TasksByUpdated),
+        SortField::Due => Some(Tree::TasksByDue),
+        SortField::Priority => Some(Tree::TasksByPriority),
+        SortField::Created | SortField::Position | SortField::Title => None,
+    }
+}
+
+const SORT_TREES: [(SortField, Tree); 3] = [
+    (SortField::Updated, Tree::TasksByUpdated),
+    (SortField::Due, Tree::TasksByDue),
+    (SortField::Priority, Tree::TasksByPriority),
+];
+
+/// Where a record lives: its tree and primary key.
+pub(crate) fn locate(key: &RecordKey) -> (Tree, Vec<u8>) {
+    match *key {
+        RecordKey::User(id) => (Tree::Users, id.0.as_bytes().to_vec()),
+        RecordKey::Token(id) => (Tree::Tokens, id.0.as_bytes().to_vec()),
+        RecordKey::Workspace(id) => (Tree::Workspaces, id.0.as_bytes().to_vec()),
+        RecordKey::Membership(w, u) => (Tree::Memberships, Key::new().id(w.0).id(u.0).build()),
+        RecordKey::Project(id) => (Tree::Projects, id.0.as_bytes().to_vec()),
+        RecordKey::TaskCounter(id) => (Tree::TaskCounters, id.0.as_bytes().to_vec()),
+        RecordKey::Workflow(id) => (Tree::Workflows, id.0.as_bytes().to_vec()),
+        RecordKey::Task(id) => (Tree::Tasks, id.0.as_bytes().to_vec()),
+        RecordKey::Dependency(t, b) => (Tree::Dependencies, Key::new().id(t.0).id(b.0).build()),
+        RecordKey::Label(id) => (Tree::Labels, id.0.as_bytes().to_vec()),
+        RecordKey::Milestone(id) => (Tree::Milestones, id.0.as_bytes().to_vec()),
+        RecordKey::Comment(id) => (Tree::Comments, id.0.as_bytes().to_vec()),
+    }
+}
+
+fn corrupt(tree: Tree, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("undecodable entry in tree '{}': {e}", tree.name()))
+}
+
+/// Decodes one value of a record tree.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    tree: Tree,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, e))
+}
+
+/// Decodes a value of a record tree as a [`Record`].
+pub(crate) fn decode_record(tree: Tree, bytes: &[u8]) -> Result<Record, StoreError> {
+    Ok(match tree {
+        Tree::Users => Record::User(decode(tree, bytes)?),
+        Tree::Tokens => Record::Token(decode(tree, bytes)?),
+        Tree::Workspaces => Record::Workspace(decode(tree, bytes)?),
+        Tree::Memberships => Record::Membership(decode(tree, bytes)?),
+        Tree::Projects => Record::Project(decode(tree, bytes)?),
+        Tree::TaskCounters => Record::TaskCounter(decode(tree, bytes)?),
+        Tree::Workflows => Record::Workflow(decode(tree, bytes)?),
+        Tree::Tasks => Record::Task(decode(tree, bytes)?),
+        Tree::Dependencies => Record::Dependency(decode(tree, bytes)?),
+        Tree::Labels => Record::Label(decode(tree, bytes)?),
+        Tree::Milestones => Record::Milestone(decode(tree, bytes)?),
+        Tree::Comments => Record::Comment(decode(tree, bytes)?),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "tree '{}' holds no records",
+                other.name()
+            )))
+        }
+    })
+}
+
+fn encode_failed(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("cannot encode {what}: {e}"))
+}
+
+/// Encodes a record (its inner struct, without the kind tag: the tree names the kind).
+pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
+    let bytes = match record {
+        Record::User(r) => serde_json::to_vec(r),
+        Record::Token(r) => serde_json::to_vec(r),
+        Record::Workspace(r) => serde_json::to_vec(r),
+        Record::Membership(r) => serde_json::to_vec(r),
+        Record::Project(r) => serde_json::to_vec(r),
+        Record::TaskCounter(r) => serde_json::to_vec(r),
+        Record::Workflow(r) => serde_json::to_vec(r),
+        Record::Task(r) => serde_json::to_vec(r),
+        Record::Dependency(r) => serde_json::to_vec(r),
+        Record::Label(r) => serde_json::to_vec(r),
+        Record::Milestone(r) => serde_json::to_vec(r),
+        Record::Comment(r) => serde_json::to_vec(r),
+    };
+    bytes.map_err(|e| encode_failed(&record.key().to_string(), e))
+}
+
+/// Encodes an event for the log (the sequence number is the key, not part of the value).
+pub(crate) fn encode_event(event: &NewEvent) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(event).map_err(|e| encode_failed("an event", e))
+}
+
+/// A unique index slot a record claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Unique {
+    pub(crate) tree: Tree,
+    pub(crate) key: Vec<u8>,
+    /// The owning record's id (the slot's value).
+    pub(crate) owner: [u8; 16],
+    /// The name of the unique field, as [`StoreError::Duplicate`] reports it.
+    pub(crate) field: &'static str,
+    /// The value shown in [`StoreError::Duplicate`].
+    pub(crate) shown: String,
+}
+
+/// The index entries a record owns.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Entries {
+    /// Unique slots, in the order they are claimed.
+    pub(crate) unique: Vec<Unique>,
+    /// List entries (empty values).
+    pub(crate) plain: BTreeSet<(Tree, Vec<u8>)>,
+}
+
+impl Entries {
+    fn unique(&mut self, tree: Tree, key: Vec<u8>, owner: Uuid, field: &'static str, shown: &str) {
+        self.unique.push(Unique {
+            tree,
+            key,
+            owner: *owner.as_bytes(),
+            field,
+            shown: shown.to_owned(),
+        });
+    }
+
+    fn plain(&mut self, tree: Tree, key: Vec<u8>) {
+        self.plain.insert((tree, key));
+    }
+}
+
+/// The prefix of a project's task index keys: the project and whether the tasks are in the
+/// trash.
+pub(crate) fn task_prefix(project: Uuid, trashed: bool) -> Key {
+    Key::new().id(project).byte(u8::from(trashed))
+}
+
+/// The order suffix of a task in the created order: its created value and id.
+fn created_suffix(t: &Task) -> Vec<u8> {
+    let sort = TaskSort {
+        field: SortField::Created,
+        descending: false,
+    };
+    Key::new().sort_value(&sort.value_of(t)).id(t.id.0).build()
+}
+
+/// The index entries of `record`.
+pub(crate) fn entries_of(record: &Record) -> Entries {
+    let mut e = Entries::default();
+    match record {
+        Record::User(u) => e.unique(
+            Tree::UsersByEmail,
+            u.email_key().into_bytes(),
+            u.id.0,
+            "email",
+            &u.email,
+        ),
+        Record::Token(t) => {
+            e.unique(
+                Tree::TokensByHash,
+                t.secret_hash.as_bytes().to_vec(),
+                t.id.0,
+                "token",
+                &t.prefix,
+            );
+            e.plain(
+                Tree::TokensByUser,
+                Key::new().id(t.user_id.0).id(t.id.0).build(),
+            );
+        }
+        Record::Membership(m) => e.plain(
+            Tree::MembershipsByUser,
+            Key::new().id(m.user_id.0).id(m.workspace_id.0).build(),
+        ),
+        Record::Project(p) => {
+            e.unique(
+                Tree::ProjectsByKey,
+                Key::new().text(&p.key).id(p.workspace_id.0).build(),
+                p.id.0,
+                "key",
+                &p.key,
+            );
+            e.plain(
+                Tree::ProjectsByWorkspace,
+                Key::new().id(p.workspace_id.0).id(p.id.0).build(),
+            );
+        }
+        Record::Task(t) => task_entries(t, &mut e),
+        Record::Dependency(d) => e.plain(
+            Tree::DependenciesByBlocker,
+            Key::new().id(d.blocker_id.0).id(d.task_id.0).build(),
+        ),
+        Record::Label(l) => {
+            e.unique(
+                Tree::LabelsByName,
+                Key::new()
+                    .id(l.project_id.0)
+                    .text(&l.name.to_lowercase())
+                    .build(),
+                l.id.0,
+                "label",
+                &l.name,
+            );
+            e.plain(
+                Tree::LabelsByProject,
+                Key::new().id(l.project_id.0).id(l.id.0).build(),
+            );
+        }
+        Record::Milestone(m) => e.plain(
+            Tree::MilestonesByProject,
+            Key::new().id(m.project_id.0).id(m.id.0).build(),
+        ),
+        Record::Comment(c) => e.plain(
+            Tree::CommentsByTask,
+            Key::new().id(c.task_id.0).id(c.id.0).build(),
+        ),
+        Record::Workspace(_) | Record::TaskCounter(_) | Record::Workflow(_) => {}
+    }
+    e
+}
+
+fn task_entries(t: &Task, e: &mut Entries) {
+    e.unique(
+        Tree::TasksByNumber,
+        Key::new().id(t.project_id.0).u64(t.number).build(),
+        t.id.0,
+        "number",
+        &t.number.to_string(),
+    );
+    if let Some(parent) = t.parent_id {
+        e.plain(
+            Tree::TasksByParent,
+            Key::new().id(parent.0).u64(t.number).id(t.id.0).build(),
+        );
+    }
+    let trashed = t.deleted_at.is_some();
+    let prefix = || task_prefix(t.project_id.0, trashed);
+    let created = created_suffix(t);
+    e.plain(
+        Tree::TasksByStatus,
+        prefix().id(t.status_id.0).raw(&created).build(),
+    );
+    for a in &t.assignee_ids {
+        e.plain(
+            Tree::TasksByAssignee,
+            prefix().id(a.0).raw(&created).build(),
+        );
+    }
+    for l in &t.label_ids {
+        e.plain(Tree::TasksByLabel, prefix().id(l.0).raw(&created).build());
+    }
+    if let Some(m) = t.milestone_id {
+        e.plain(
+            Tree::TasksByMilestone,
+            prefix().id(m.0).raw(&created).build(),
+        );
+    }
+    e.plain(
+        Tree::TasksByStatusPosition,
+        prefix()
+            .id(t.status_id.0)
+            .sort_value(&SortValue::Text(t.position.clone()))
+            .id(t.id.0)
+            .build(),
+    );
+    for (field, tree) in SORT_TREES {
+        let sort = TaskSort {
+            field,
+            descending: false,
+        };
+        e.plain(
+            tree,
+            prefix().sort_value(&sort.value_of(t)).id(t.id.0).build(),
+        );
+    }
+}
+
+/// The index entries of the event at `seq`.
+pub(crate) fn event_entries(seq: u64, event: &NewEvent) -> Vec<(Tree, Vec<u8>)> {
+    let mut out = vec![(
+        Tree::EventsByWorkspace,
+        Key::new().id(event.workspace_id.0).u64(seq).build(),
+    )];
+    if let Some(p) = event.project_id {
+        out.push((Tree::EventsByProject, Key::new().id(p.0).u64(seq).build()));
+    }
+    if let Some(t) = event.task_id {
+        out.push((Tree::EventsByTask, Key::new().id(t.0).u64(seq).build()));
+    }
+    out
+}
+
+/// The index trees whose entries records of the record tree `primary` may own (a superset of
+/// what [`entries_of`] gives for them). A commit's transaction spans only the trees its writes
+/// may touch.
+pub(crate) fn index_trees_of(primary: Tree) -> &'static [Tree] {
+    match primary {
+        Tree::Users => &[Tree::UsersByEmail],
+        Tree::Tokens => &[Tree::TokensByHash, Tree::TokensByUser],
+        Tree::Memberships => &[Tree::MembershipsByUser],
+        Tree::Projects => &[Tree::ProjectsByKey, Tree::ProjectsByWorkspace],
+        Tree::Tasks => &[
+            Tree::TasksByNumber,
+            Tree::TasksByParent,
+            Tree::TasksByStatus,
+            Tree::TasksByAssignee,
+            Tree::TasksByLabel,
+            Tree::TasksByMilestone,
+            Tree::TasksByStatusPosition,
+            Tree::TasksByUpdated,
+            Tree::TasksByDue,
+            Tree::TasksByPriority,
+        ],
+        Tree::Dependencies => &[Tree::DependenciesByBlocker],
+        Tree::Labels => &[Tree::LabelsByName, Tree::LabelsByProject],
+        Tree::Milestones => &[Tree::MilestonesByProject],
+        Tree::Comments => &[Tree::CommentsByTask],
+        _ => &[],
+    }
+}
+
+/// The trees an event's append touches.
+pub(crate) const EVENT_TREES: [Tree; 4] = [
+    Tree::Events,
+    Tree::EventsByWorkspace,
+    Tree::EventsByProject,
+    Tree::EventsByTask,
+];
+
+/// The trees that hold records, in [`Tree::ALL`] order.
+pub(crate) fn record_trees() -> impl Iterator<Item = Tree> {
+    Tree::ALL
+        .iter()
+        .copied()
+        .filter(|t| !t.is_index() && !matches!(t, Tree::Meta | Tree::Events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every index tree belongs to exactly one record tree or to the log, and every tree is
+    /// a record tree, an index, the log or `meta`.
+    #[test]
+    fn index_trees_are_assigned_once() {
+        let mut owned: Vec<Tree> = record_trees()
+            .flat_map(|t| index_trees_of(t).iter().copied())
+            .chain(EVENT_TREES.iter().copied().filter(|t| t.is_index()))
+            .collect();
+        owned.sort();
+        let before = owned.len();
+        owned.dedup();
+        assert_eq!(before, owned.len());
+        let indexes: Vec<Tree> = Tree::ALL.iter().copied().filter(|t| t.is_index()).collect();
+        assert_eq!(owned, indexes);
+    }
+}

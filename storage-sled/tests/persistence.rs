@@ -1,0 +1,326 @@
+//! Persistence: reopening, durability modes, the schema version and its upgrade, and the
+//! one-opener rule.
+
+mod common;
+
+use common::*;
+use tasklane_core::event::{EventQuery, EventScope};
+use tasklane_core::store::{MemoryStore, Store, StoreError};
+use tasklane_storage_sled::{Durability, SledConfig, SledError, SledStore, SCHEMA_VERSION};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn numbers(seed: u64, n: usize) -> Vec<u32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen()).collect()
+}
+
+/// Applies `commits` random commits to both stores, asserting equal results.
+async fn drive(d: &mut Dice<'_>, memory: &MemoryStore, sled: &SledStore, commits: usize) {
+    for _ in 0..commits {
+        let commit = random_commit(d, memory).await;
+        let expected = memory.commit(commit.clone()).await;
+        assert_eq!(sled.commit(commit).await, expected);
+    }
+}
+
+fn open(path: &std::path::Path) -> SledStore {
+    SledStore::open(SledConfig::new(path)).expect("open")
+}
+
+#[test]
+fn reopening_keeps_records_indexes_and_the_log() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(1, 20_000);
+        let mut d = Dice::new(&n);
+        {
+            let sled = open(dir.path());
+            drive(&mut d, &memory, &sled, 300).await;
+            assert_same_reads(&memory, &sled).await;
+        }
+        let sled = open(dir.path());
+        assert_same_reads(&memory, &sled).await;
+        for _ in 0..200 {
+            let q = random_query(&mut d);
+            assert_same_pages(&mut d, &memory, &sled, q).await;
+        }
+        // The log goes on where it stopped.
+        drive(&mut d, &memory, &sled, 100).await;
+        assert_same_reads(&memory, &sled).await;
+    });
+}
+
+#[test]
+fn periodic_durability_commits_and_persists_after_close() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(2, 5_000);
+        let mut d = Dice::new(&n);
+        let config = SledConfig::new(dir.path()).durability(Durability::Periodic { every_ms: 20 });
+        {
+            let sled = SledStore::open(config.clone()).unwrap();
+            assert_eq!(sled.durability(), Durability::Periodic { every_ms: 20 });
+            drive(&mut d, &memory, &sled, 150).await;
+            // Relaxed mode: events are visible at once.
+            assert_eq!(sled.last_seq().await, memory.last_seq().await);
+            sled.flush().unwrap();
+        }
+        let sled = SledStore::open(config).unwrap();
+        assert_same_reads(&memory, &sled).await;
+    });
+}
+
+#[test]
+fn a_second_opener_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path());
+    let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
+    assert!(
+        matches!(&err, SledError::Locked { path } if path == dir.path()),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("already open"), "{message}");
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
+    // As a store error it is "unavailable".
+    assert!(matches!(StoreError::from(err), StoreError::Unavailable(_)));
+    drop(first);
+    // Once closed, the directory opens again.
+    drop(open(dir.path()));
+}
+
+/// Opens the directory with sled itself (waiting, like `SledStore::open`, for a store just
+/// dropped in this process to finish its background writes).
+fn raw(path: &std::path::Path) -> sled::Db {
+    let since = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(path).open() {
+            Ok(db) => return db,
+            Err(e) if since.elapsed() < std::time::Duration::from_secs(5) => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    {
+        let db = raw(dir.path());
+        let meta = db.open_tree("meta").unwrap();
+        assert_eq!(
+            meta.get("schema_version").unwrap().unwrap().as_ref(),
+            SCHEMA_VERSION.to_be_bytes()
+        );
+        meta.insert("schema_version", &99u32.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
+    assert!(
+        matches!(err, SledError::SchemaTooNew { found: 99, supported, .. } if supported == SCHEMA_VERSION),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("99"), "{err}");
+    assert!(matches!(StoreError::from(err), StoreError::Corrupt(_)));
+}
+
+#[test]
+fn foreign_or_unmarked_databases_are_refused() {
+    // Data but no marker.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = raw(dir.path());
+        db.open_tree("something").unwrap().insert("k", "v").unwrap();
+        db.flush().unwrap();
+    }
+    let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
+    assert!(matches!(err, SledError::SchemaUnknown { .. }), "{err:?}");
+    assert!(err.to_string().contains("something"), "{err}");
+
+    // An unreadable marker.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = raw(dir.path());
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", "two")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
+    assert!(matches!(err, SledError::SchemaUnknown { .. }), "{err:?}");
+
+    // Version 0 never existed.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = raw(dir.path());
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", &0u32.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
+    assert!(matches!(err, SledError::SchemaUnknown { .. }), "{err:?}");
+
+    // An empty sled database (left by a crash before the first marker) is claimed.
+    let dir = tempfile::tempdir().unwrap();
+    drop(raw(dir.path()));
+    drop(open(dir.path()));
+}
+
+#[test]
+fn a_log_that_disagrees_with_meta_is_reported() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(3, 5_000);
+        let mut d = Dice::new(&n);
+        {
+            let sled = open(dir.path());
+            drive(&mut d, &memory, &sled, 60).await;
+            assert!(sled.last_seq().await.unwrap() > 0);
+        }
+        {
+            let db = raw(dir.path());
+            db.open_tree("meta")
+                .unwrap()
+                .insert("last_seq", &1_000_000u64.to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
+        assert!(matches!(err, SledError::Corrupt(_)), "{err:?}");
+    });
+}
+
+#[test]
+fn an_older_schema_is_upgraded_by_rebuilding_the_indexes() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(4, 20_000);
+        let mut d = Dice::new(&n);
+        {
+            let sled = open(dir.path());
+            drive(&mut d, &memory, &sled, 300).await;
+        }
+        {
+            // Make it look like version 1: no per-scope event indexes; and damage another
+            // index to prove that the upgrade rebuilds all of them.
+            let db = raw(dir.path());
+            for t in ["events_by_workspace", "events_by_project", "events_by_task"] {
+                assert!(db.drop_tree(t).unwrap());
+            }
+            db.open_tree("tasks_by_status").unwrap().clear().unwrap();
+            db.open_tree("users_by_email").unwrap().clear().unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert("schema_version", &1u32.to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let sled = open(dir.path());
+        assert_same_reads(&memory, &sled).await;
+        for _ in 0..100 {
+            let q = random_query(&mut d);
+            assert_same_pages(&mut d, &memory, &sled, q).await;
+        }
+        let scoped = sled
+            .events(&EventQuery {
+                scope: EventScope::Workspace(ws(0)),
+                after: 0,
+                limit: 10_000,
+            })
+            .await
+            .unwrap();
+        assert!(!scoped.is_empty());
+        drop(sled);
+        let db = raw(dir.path());
+        assert_eq!(
+            db.open_tree("meta")
+                .unwrap()
+                .get("schema_version")
+                .unwrap()
+                .unwrap()
+                .as_ref(),
+            SCHEMA_VERSION.to_be_bytes()
+        );
+    });
+}
+
+#[test]
+fn clones_share_one_store() {
+    runtime().block_on(async {
+        let a = SledStore::temporary().unwrap();
+        let b = a.clone();
+        let memory = MemoryStore::new();
+        let n = numbers(5, 2_000);
+        let mut d = Dice::new(&n);
+        drive(&mut d, &memory, &a, 40).await;
+        assert_same_reads(&memory, &b).await;
+        assert!(a.path().is_none());
+        assert!(format!("{a:?}").contains("SledStore"));
+    });
+}
+
+#[test]
+fn periodic_commits_are_written_when_the_store_closes() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(6, 5_000);
+        let mut d = Dice::new(&n);
+        // An interval far longer than the test: only closing writes the commits.
+        let config =
+            SledConfig::new(dir.path()).durability(Durability::Periodic { every_ms: 600_000 });
+        {
+            let sled = SledStore::open(config.clone()).unwrap();
+            drive(&mut d, &memory, &sled, 80).await;
+        }
+        let sled = SledStore::open(config).unwrap();
+        assert_same_reads(&memory, &sled).await;
+    });
+}
+
+#[test]
+fn a_key_written_twice_in_one_commit_behaves_as_in_the_reference() {
+    use tasklane_core::store::{Commit, Expected, Record, Write};
+    runtime().block_on(async {
+        let memory = MemoryStore::new();
+        let sled = SledStore::temporary().unwrap();
+        let n = numbers(7, 100);
+        let mut d = Dice::new(&n);
+        let first = make_user(&mut d, 0, 1);
+        let mut second = make_user(&mut d, 0, 1);
+        second.email = "other@example.com".into();
+        let mut c = Commit::new();
+        c.writes.push(Write::Put {
+            record: Record::User(first),
+            expected: Expected::Absent,
+        });
+        c.writes.push(Write::Put {
+            record: Record::User(second),
+            expected: Expected::Absent,
+        });
+        assert_eq!(sled.commit(c.clone()).await, memory.commit(c).await);
+        assert_same_reads(&memory, &sled).await;
+    });
+}
