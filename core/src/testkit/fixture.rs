@@ -65,10 +65,15 @@ impl<S: Store> Fixture<S> {
 
     /// Builds the fixture over a shared store.
     pub async fn shared(store: Arc<S>) -> Self {
+        Self::shared_with_config(store, EngineConfig::for_tests()).await
+    }
+
+    /// Builds the fixture over a shared store with `config`.
+    pub async fn shared_with_config(store: Arc<S>, config: EngineConfig) -> Self {
         let clock = Arc::new(ManualClock::new(START));
         let engine = Engine::builder_shared(store)
             .clock(clock.clone())
-            .config(EngineConfig::for_tests())
+            .config(config)
             .build();
         Self::populate(engine, clock).await
     }

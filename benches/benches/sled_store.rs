@@ -1,0 +1,127 @@
+//! The sled store under load, beside raw sled doing the same bytes with the same flush policy.
+//!
+//! Run with `cargo bench -p tasklane-benches --bench sled_store` (`TASKLANE_BENCH_TASKS` sets the
+//! project size, 100,000 by default).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tasklane_benches::*;
+use tasklane_core::testkit::Fixture;
+use tasklane_core::EngineConfig;
+use tasklane_storage_sled::{SledConfig, SledStore};
+
+const WRITERS: usize = 16;
+
+/// Raw sled: `WRITERS` threads insert a task-sized JSON value under a fresh key and flush before
+/// acknowledging, as the store's default durability does.
+fn raw_sled_inserts(run: Duration, bytes: Vec<u8>) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = sled::open(dir.path()).expect("raw sled");
+    let until = Instant::now() + run;
+    let started = Instant::now();
+    let counts: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let db = db.clone();
+                let bytes = bytes.clone();
+                scope.spawn(move || {
+                    let mut n = 0u64;
+                    while Instant::now() < until {
+                        n += 1;
+                        let key = [(w as u64).to_be_bytes(), n.to_be_bytes()].concat();
+                        db.insert(key, bytes.clone()).expect("insert");
+                        db.flush().expect("flush");
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("writer"))
+            .collect()
+    });
+    counts.iter().sum::<u64>() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Raw sled gets of the same keys from 2 threads.
+fn raw_sled_gets(run: Duration, bytes: Vec<u8>, count: u64) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = sled::open(dir.path()).expect("raw sled");
+    for n in 0..count {
+        db.insert(n.to_be_bytes(), bytes.clone()).expect("insert");
+    }
+    let until = Instant::now() + run;
+    let started = Instant::now();
+    let total: u64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2u64)
+            .map(|r| {
+                let db = db.clone();
+                scope.spawn(move || {
+                    let mut i = r * 7919;
+                    let mut n = 0u64;
+                    while Instant::now() < until {
+                        for _ in 0..100 {
+                            i = (i + 104_729) % count;
+                            assert!(db.get(i.to_be_bytes()).expect("get").is_some());
+                        }
+                        n += 100;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("reader")).sum()
+    });
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing else either.
+    let tasks: u64 = std::env::var("TASKLANE_BENCH_TASKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(SledConfig::new(dir.path())).expect("sled store");
+        let fx = Arc::new(
+            Fixture::shared_with_config(Arc::new(store), EngineConfig::for_tests()).await,
+        );
+        let sample = serde_json::to_vec(&seeded_task(&fx, 1)).expect("json");
+        println!("sled store, default durability (flush before acknowledging, group commit)");
+
+        let scratch = fx.project_named("SCRATCH").await;
+        let rate = engine_creations(&fx, scratch.id, WRITERS, Duration::from_secs(5)).await;
+        let raw = raw_sled_inserts(Duration::from_secs(5), sample.clone());
+        println!(
+            "  task creations, {WRITERS} writers, engine: {rate:.0}/s; raw sled insert+flush: {raw:.0}/s ({:.0}% of raw)",
+            rate / raw * 100.0
+        );
+
+        let started = Instant::now();
+        let ids = Arc::new(load_project(&fx, tasks).await);
+        println!("  loaded {tasks} tasks in {:.1} s", started.elapsed().as_secs_f64());
+        let store = Arc::new(fx.engine.store().clone());
+        let gets = store_gets(store, Arc::clone(&ids), 2, Duration::from_secs(3)).await;
+        let raw_gets = raw_sled_gets(Duration::from_secs(3), sample, tasks);
+        println!("  get by id, 2 readers, store: {gets:.0}/s; raw sled get: {raw_gets:.0}/s");
+        println!("  get by id, engine: {}", engine_get_latencies(&fx, &ids, 20_000).await);
+        println!(
+            "  filtered page of 50 (status and assignee) of {tasks}, store: {}",
+            store_page_latencies(&fx, 2_000).await
+        );
+        println!(
+            "  filtered page of 50 (status:\"in progress\" assignee:me) of {tasks}, engine: {}",
+            engine_page_latencies(&fx, 2_000).await
+        );
+        if let Some(mb) = peak_rss_mb() {
+            println!("  peak RSS of this process: {mb:.0} MB");
+        }
+    });
+}
