@@ -1,2 +1,511 @@
-//! The PostgreSQL store for Tasklane. Its implementation arrives with the stores issue; this crate compiles so the workspace shape is fixed.
+//! # tasklane-storage-postgres
+//!
+//! The PostgreSQL store of Tasklane: [`PgStore`] implements [`tasklane_core::store::Store`] over a
+//! relational schema with real constraints, applies its reversible migrations on connect, and
+//! keeps the event log in commit order.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tasklane_storage_postgres::Error> {
+//! use tasklane_storage_postgres::{PgConfig, PgStore};
+//!
+//! let store = PgStore::connect(PgConfig::new("postgres://postgres@127.0.0.1:5432/tasklane")).await?;
+//! let engine = tasklane_core::Engine::builder(store).build();
+//! # let _ = engine; Ok(()) }
+//! ```
+//!
+//! ## Schema
+//!
+//! One table per record kind (`users`, `tokens`, `workspaces`, `memberships`, `projects`,
+//! `task_counters`, `workflows`, `tasks`, `dependencies`, `labels`, `milestones`, `comments`)
+//! plus `events` and the one-row `event_log` counter; the migrations in `migrations/` are the
+//! reference. Each row keeps the full record as JSON (`doc`, what reads decode) beside the
+//! columns that constraints, indexes, filters and sorts use:
+//!
+//! * instants are exact unix nanoseconds in `numeric` columns (`*_ns`): the domain keeps
+//!   nanoseconds over the years 0–9999, beyond `timestamptz` precision and `bigint` range;
+//! * case-insensitive keys (`users.email_key`, `labels.name_key`) and the text searched by
+//!   `Text` filters (`tasks.title_fold`, `tasks.description_fold`) are folded by this crate with
+//!   the reference store's Unicode lower-casing, so results never depend on the database's
+//!   collation or `lower()`;
+//! * text that sorts uses `COLLATE "C"`, i.e. Unicode code point order, as in the reference;
+//! * foreign keys are deferred to the end of the transaction, so a commit may write a parent
+//!   after its child. A commit that leaves a dangling reference (its parent was removed
+//!   concurrently) fails with a version conflict.
+//!
+//! Task lists and status counts are single SQL statements: the resolved filter becomes a
+//! parameterised `WHERE` clause, the sort an `ORDER BY` with `NULLS LAST` and the id as the
+//! tie-break, the cursor a keyset condition.
+//!
+//! ## The log
+//!
+//! A transaction with events takes, at its very end, a transaction-scoped advisory lock and the
+//! one-row counter, numbers its events from it, and holds both until it has committed. The next
+//! transaction with events therefore numbers after it and becomes visible after it: `seq` order
+//! is commit order, numbers have no gaps, and a reader tailing `seq > last` never skips one
+//! (`tests/log_order.rs` proves it against 16 concurrent writers; a variant that numbers events
+//! before the end of the transaction fails that test). Transactions without events do not take
+//! the lock.
+//!
+//! Holding the lock through `COMMIT` serialises the WAL flushes of transactions with events. To
+//! keep PostgreSQL's group commit, concurrent commits of one [`PgStore`] are queued and run
+//! together by two committer tasks: each takes every queued commit into one transaction, writes
+//! their records with one statement per table and kind of write, appends all their events and
+//! commits once. A failing commit never fails the others: the group is then re-run commit by
+//! commit, each reporting its own outcome. Several server processes on one database serialise
+//! only their groups.
+//!
+//! ## Errors
+//!
+//! Unique violations become [`StoreError::Duplicate`] with the reference store's field names
+//! (`email`, `key`, `number`, `label`, `token`); a record that exists where an insert expected
+//! none, or a version that does not match, is a [`StoreError::VersionConflict`]; deadlocks and
+//! serialization failures are retried a bounded number of times; connection failures and
+//! timeouts are [`StoreError::Unavailable`]; undecodable rows are [`StoreError::Corrupt`].
+//! PostgreSQL text cannot hold the NUL character: a record containing one is refused with
+//! [`StoreError::Unavailable`].
+//!
+//! ## Durability
+//!
+//! A commit is acknowledged after PostgreSQL's `COMMIT` returns, so it is as durable as the
+//! server's `synchronous_commit` setting makes it (durable with the default `on`).
+//!
+//! [`StoreError::Duplicate`]: tasklane_core::store::StoreError::Duplicate
+//! [`StoreError::VersionConflict`]: tasklane_core::store::StoreError::VersionConflict
+//! [`StoreError::Unavailable`]: tasklane_core::store::StoreError::Unavailable
+//! [`StoreError::Corrupt`]: tasklane_core::store::StoreError::Corrupt
 #![deny(missing_docs)]
+
+mod codec;
+mod commit;
+mod error;
+mod query;
+mod records;
+mod store;
+
+use std::str::FromStr;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
+
+pub use error::Error;
+
+/// The embedded migrations (`storage-postgres/migrations`).
+static EMBEDDED: Migrator = sqlx::migrate!("./migrations");
+
+/// The table recording applied migrations. Tasklane's own name, so that another application's
+/// sqlx migrations in the same schema are never mistaken for Tasklane's.
+pub const MIGRATIONS_TABLE: &str = "_tasklane_migrations";
+
+/// The embedded migrations, recorded in [`MIGRATIONS_TABLE`].
+static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
+    let mut migrator = Migrator::with_migrations(EMBEDDED.iter().cloned().collect());
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+});
+
+/// How to reach the database.
+#[derive(Clone)]
+pub struct PgConfig {
+    /// A `postgres://` URL.
+    pub url: String,
+    /// The pool's size (at least 1).
+    pub max_connections: u32,
+    /// `statement_timeout` of every connection, in milliseconds; 0 disables it.
+    pub statement_timeout_ms: u64,
+    /// How long a caller waits for a free connection (and for the first connection at
+    /// start-up) before failing, in milliseconds.
+    pub acquire_timeout_ms: u64,
+    /// The schema holding Tasklane's tables (created when missing); `None` uses the server's
+    /// default `search_path` (normally `public`).
+    pub schema: Option<String>,
+}
+
+impl PgConfig {
+    /// A configuration for `url` with 10 connections, a 30 s statement timeout, a 5 s acquire
+    /// timeout and the default schema.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            statement_timeout_ms: 30_000,
+            acquire_timeout_ms: 5_000,
+            schema: None,
+        }
+    }
+
+    /// The same configuration using `schema`.
+    pub fn with_schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for PgConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgConfig")
+            .field("url", &error::redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// The state of one migration, as `tasklane migrate status` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Its version (the `NNNN` of the file name).
+    pub version: i64,
+    /// Its description (the rest of the file name), or `"(unknown to this build)"`.
+    pub description: String,
+    /// Whether it is applied to the database.
+    pub applied: bool,
+    /// Whether this build contains it (`false`: applied by a newer build).
+    pub known: bool,
+}
+
+/// Counters of a store's group commit (see the crate documentation), for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Transactions that wrote a group of commits (or one commit of many writes) in bulk.
+    pub bulk_transactions: u64,
+    /// Commits written by those transactions.
+    pub bulk_commits: u64,
+    /// Bulk attempts that failed (a conflict, a duplicate, a deadlock) and were re-run commit
+    /// by commit.
+    pub bulk_fallbacks: u64,
+}
+
+/// The PostgreSQL store. Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    committer: Arc<commit::Committer>,
+    /// Dropped (with everything in it) when the last handle goes, for temporary stores.
+    temporary: Option<TemporarySchema>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("pool_size", &self.inner.pool.size())
+            .field(
+                "temporary_schema",
+                &self.inner.temporary.as_ref().map(|t| &t.schema),
+            )
+            .finish()
+    }
+}
+
+/// Quotes an identifier for SQL.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn check_config(config: &PgConfig) -> Result<PgConnectOptions, Error> {
+    if config.max_connections == 0 {
+        return Err(Error::Config("max_connections must be at least 1".into()));
+    }
+    if let Some(schema) = &config.schema {
+        if schema.is_empty() || schema.len() > 63 || schema.contains('\0') {
+            return Err(Error::Config(format!(
+                "schema '{schema}' must have 1 to 63 bytes and no NUL"
+            )));
+        }
+    }
+    if !(config.url.starts_with("postgres://") || config.url.starts_with("postgresql://")) {
+        return Err(Error::Config(format!(
+            "'{}' is not a PostgreSQL URL: it must start with postgres:// or postgresql://",
+            error::redact_url(&config.url)
+        )));
+    }
+    PgConnectOptions::from_str(&config.url)
+        .map(|o| o.application_name("tasklane"))
+        .map_err(|e| {
+            Error::Config(format!(
+                "'{}' is not a PostgreSQL URL: {e}",
+                error::redact_url(&config.url)
+            ))
+        })
+}
+
+/// Opens the pool: every connection gets the schema as its `search_path` and the statement
+/// timeout. The first connection is opened now, so an unreachable database fails here.
+async fn open_pool(config: &PgConfig) -> Result<PgPool, Error> {
+    let options = check_config(config)?;
+    let mut setup = String::new();
+    if let Some(schema) = &config.schema {
+        setup.push_str(&format!("SET search_path TO {};", quote_ident(schema)));
+    }
+    setup.push_str(&format!(
+        "SET statement_timeout = {};",
+        config.statement_timeout_ms
+    ));
+    let setup = Arc::new(setup);
+    let pool = PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_millis(config.acquire_timeout_ms.max(1)))
+        .after_connect(move |conn, _meta| {
+            let setup = Arc::clone(&setup);
+            Box::pin(async move {
+                sqlx::raw_sql(AssertSqlSafe(setup.as_str()))
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|source| Error::Unreachable {
+            url: error::redact_url(&config.url),
+            source,
+        })?;
+    if let Some(schema) = &config.schema {
+        let create = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(create)).execute(&pool).await {
+            // Two processes creating it at once: one wins, the other sees a duplicate.
+            let raced = matches!(error::sqlstate(&e).as_deref(), Some("23505" | "42P06"));
+            if !raced {
+                return Err(Error::Database(e));
+            }
+        }
+    }
+    Ok(pool)
+}
+
+/// The newest migration this build contains.
+fn newest_known() -> i64 {
+    MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The versions applied to the database (empty when it was never migrated).
+async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>, Error> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(MIGRATIONS_TABLE)
+        .fetch_one(pool)
+        .await?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT version FROM {MIGRATIONS_TABLE} ORDER BY version"
+    )))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Fails when the database holds a migration newer than this build knows.
+async fn check_not_newer(pool: &PgPool) -> Result<(), Error> {
+    let known = newest_known();
+    if let Some(&found) = applied_versions(pool).await?.last() {
+        if found > known {
+            return Err(Error::SchemaTooNew { found, known });
+        }
+    }
+    Ok(())
+}
+
+impl PgStore {
+    /// Connects, applies pending migrations and returns the store.
+    ///
+    /// Fails with [`Error::Unreachable`] when the database cannot be reached within the acquire
+    /// timeout, [`Error::SchemaTooNew`] when it was migrated by a newer build, and
+    /// [`Error::Migrate`] when a migration fails or an applied one was changed.
+    pub async fn connect(config: PgConfig) -> Result<Self, Error> {
+        let pool = open_pool(&config).await?;
+        migrate_up(&pool).await?;
+        Ok(Self::from_parts(pool, None))
+    }
+
+    /// Connects to a fresh schema with a unique name (or `config.schema`, which must then be new
+    /// or disposable), migrates it, and drops the schema with everything in it when the last
+    /// handle of the store is dropped. Made for tests: each gets an isolated, empty store.
+    pub async fn connect_temporary(mut config: PgConfig) -> Result<Self, Error> {
+        let schema = config
+            .schema
+            .clone()
+            .unwrap_or_else(|| format!("tasklane_tmp_{}", uuid::Uuid::now_v7().simple()));
+        config.schema = Some(schema.clone());
+        let pool = open_pool(&config).await?;
+        let temporary = TemporarySchema {
+            url: config.url.clone(),
+            schema,
+        };
+        // From here on the schema exists; dropping `temporary` on failure removes it.
+        migrate_up(&pool).await?;
+        Ok(Self::from_parts(pool, Some(temporary)))
+    }
+
+    fn from_parts(pool: PgPool, temporary: Option<TemporarySchema>) -> Self {
+        // Committer tasks each hold one connection while they run a group. Two are enough: one
+        // group runs its statements while the other waits for its flush; more only make the
+        // groups smaller (measured with 16 writers).
+        let committers = if pool.options().get_max_connections() >= 4 {
+            2
+        } else {
+            1
+        };
+        Self {
+            inner: Arc::new(Inner {
+                committer: commit::Committer::new(pool.clone(), committers),
+                pool,
+                temporary,
+            }),
+        }
+    }
+
+    pub(crate) fn committer(&self) -> &Arc<commit::Committer> {
+        &self.inner.committer
+    }
+
+    /// The group commit counters since the store was opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = &self.inner.committer.counters;
+        CommitStats {
+            bulk_transactions: c.bulk_transactions.load(Relaxed),
+            bulk_commits: c.bulk_commits.load(Relaxed),
+            bulk_fallbacks: c.bulk_fallbacks.load(Relaxed),
+        }
+    }
+
+    /// The connection pool, for raw SQL next to the store (benchmark baselines, health checks).
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// The migration administration over this store's connections.
+    pub fn migrations(&self) -> PgMigrations {
+        PgMigrations {
+            pool: self.inner.pool.clone(),
+        }
+    }
+
+    /// Reverts every migration: drops all of Tasklane's tables and their data. The store is
+    /// unusable until [`PgMigrations::up`] runs again.
+    pub async fn migrate_down_all(&self) -> Result<(), Error> {
+        self.migrations().down_to(0).await
+    }
+
+    /// The state of every migration.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationStatus>, Error> {
+        self.migrations().status().await
+    }
+}
+
+async fn migrate_up(pool: &PgPool) -> Result<(), Error> {
+    check_not_newer(pool).await?;
+    MIGRATOR.run(pool).await.map_err(|e| match e {
+        sqlx::migrate::MigrateError::VersionMissing(found) => Error::SchemaTooNew {
+            found,
+            known: newest_known(),
+        },
+        other => Error::Migrate(other),
+    })
+}
+
+/// Migration administration (`tasklane migrate up|down|status`), usable on a database whose
+/// schema is absent, partial or too new for [`PgStore::connect`].
+#[derive(Clone, Debug)]
+pub struct PgMigrations {
+    pool: PgPool,
+}
+
+impl PgMigrations {
+    /// Connects without migrating.
+    pub async fn connect(config: &PgConfig) -> Result<Self, Error> {
+        Ok(Self {
+            pool: open_pool(config).await?,
+        })
+    }
+
+    /// Applies every pending migration.
+    pub async fn up(&self) -> Result<(), Error> {
+        migrate_up(&self.pool).await
+    }
+
+    /// Reverts the applied migrations newer than `version`, newest first (0 reverts all).
+    pub async fn down_to(&self, version: i64) -> Result<(), Error> {
+        check_not_newer(&self.pool).await?;
+        MIGRATOR.undo(&self.pool, version).await?;
+        Ok(())
+    }
+
+    /// Every migration this build knows, and any applied one it does not, by version.
+    pub async fn status(&self) -> Result<Vec<MigrationStatus>, Error> {
+        let applied = applied_versions(&self.pool).await?;
+        let mut out: Vec<MigrationStatus> = MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| MigrationStatus {
+                version: m.version,
+                description: m.description.to_string(),
+                applied: applied.contains(&m.version),
+                known: true,
+            })
+            .collect();
+        for version in applied {
+            if !out.iter().any(|m| m.version == version) {
+                out.push(MigrationStatus {
+                    version,
+                    description: "(unknown to this build)".into(),
+                    applied: true,
+                    known: false,
+                });
+            }
+        }
+        out.sort_by_key(|m| m.version);
+        Ok(out)
+    }
+}
+
+/// A schema dropped when the store that owns it goes.
+struct TemporarySchema {
+    url: String,
+    schema: String,
+}
+
+impl Drop for TemporarySchema {
+    fn drop(&mut self) {
+        // Drop may run inside an async runtime, which must not be blocked on itself: do the
+        // work on a thread of its own with a private runtime, and wait for it (best effort).
+        let url = self.url.clone();
+        let statement = format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            quote_ident(&self.schema)
+        );
+        let worker = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(options) = PgConnectOptions::from_str(&url) else {
+                    return;
+                };
+                if let Ok(mut conn) = options.connect().await {
+                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        });
+        let _ = worker.join();
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE milestones;
+DROP TABLE labels;
+DROP TABLE workflows;
+DROP TABLE task_counters;
+DROP TABLE projects;
+DROP TABLE memberships;
+DROP TABLE workspaces;
+DROP TABLE tokens;
+DROP TABLE users;

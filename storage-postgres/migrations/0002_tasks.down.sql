@@ -1,0 +1,3 @@
+DROP TABLE comments;
+DROP TABLE dependencies;
+DROP TABLE tasks;

@@ -1,0 +1,365 @@
+//! The [`Store`] implementation: every read is one SQL statement that decodes the `doc` column;
+//! commits are in [`crate::commit`].
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use sqlx::types::Json;
+use sqlx::{PgPool, Row};
+use tasklane_core::event::{Event, EventKind, EventQuery, EventScope};
+use tasklane_core::ids::{
+    CommentId, LabelId, MilestoneId, ProjectId, StatusId, TaskId, TokenId, UserId, WorkspaceId,
+};
+use tasklane_core::model::{
+    ApiToken, Comment, Dependency, Label, Membership, Milestone, Project, Task, TaskCounter, User,
+    Workflow, Workspace,
+};
+use tasklane_core::query::{TaskFilter, TaskQuery};
+use tasklane_core::store::{Commit, CommitReceipt, StatusCount, Store, StoreResult};
+use uuid::Uuid;
+
+use crate::codec;
+use crate::error::map_sqlx;
+use crate::records::PgQuery;
+use crate::PgStore;
+
+/// The event columns, with `tail` after `WHERE seq > $1`.
+macro_rules! event_select {
+    ($tail:literal $(,)?) => {
+        concat!(
+            "SELECT seq, at_ns::text AS at_ns, actor_id, workspace_id, project_id, task_id, kind \
+             FROM events WHERE seq > $1",
+            $tail
+        )
+    };
+}
+
+/// Runs `query` and decodes the `doc` of the row it returns, if any.
+async fn one<T: DeserializeOwned>(pool: &PgPool, query: PgQuery<'_>) -> StoreResult<Option<T>> {
+    let row = query.fetch_optional(pool).await.map_err(map_sqlx)?;
+    row.map(|row| {
+        row.try_get::<Json<T>, _>(0)
+            .map(|doc| doc.0)
+            .map_err(map_sqlx)
+    })
+    .transpose()
+}
+
+/// Runs `query` and decodes the `doc` of every row, in order.
+async fn many<T: DeserializeOwned>(pool: &PgPool, query: PgQuery<'_>) -> StoreResult<Vec<T>> {
+    let rows = query.fetch_all(pool).await.map_err(map_sqlx)?;
+    rows.into_iter()
+        .map(|row| {
+            row.try_get::<Json<T>, _>(0)
+                .map(|doc| doc.0)
+                .map_err(map_sqlx)
+        })
+        .collect()
+}
+
+fn decode_event(row: &sqlx::postgres::PgRow) -> StoreResult<Event> {
+    let seq: i64 = row.try_get("seq").map_err(map_sqlx)?;
+    let at_ns: String = row.try_get("at_ns").map_err(map_sqlx)?;
+    let actor_id: Uuid = row.try_get("actor_id").map_err(map_sqlx)?;
+    let workspace_id: Uuid = row.try_get("workspace_id").map_err(map_sqlx)?;
+    let project_id: Option<Uuid> = row.try_get("project_id").map_err(map_sqlx)?;
+    let task_id: Option<Uuid> = row.try_get("task_id").map_err(map_sqlx)?;
+    let kind: Json<EventKind> = row.try_get("kind").map_err(map_sqlx)?;
+    Ok(Event {
+        seq: codec::uint(seq, "seq")?,
+        at: codec::instant(&at_ns)?,
+        actor_id: UserId(actor_id),
+        workspace_id: WorkspaceId(workspace_id),
+        project_id: project_id.map(ProjectId),
+        task_id: task_id.map(TaskId),
+        kind: kind.0,
+    })
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        let q = sqlx::query("SELECT doc FROM users WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let q = sqlx::query("SELECT doc FROM users WHERE email_key = $1").bind(codec::fold(email));
+        one(self.pool(), q).await
+    }
+
+    async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let q = sqlx::query(
+            "SELECT u.doc FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, ord) \
+             JOIN users u ON u.id = wanted.id ORDER BY wanted.ord",
+        )
+        .bind(ids);
+        many(self.pool(), q).await
+    }
+
+    async fn user_count(&self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(self.pool())
+            .await
+            .map_err(map_sqlx)?;
+        codec::uint(count, "count")
+    }
+
+    async fn token(&self, id: TokenId) -> StoreResult<Option<ApiToken>> {
+        let q = sqlx::query("SELECT doc FROM tokens WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        let q = sqlx::query("SELECT doc FROM tokens WHERE secret_hash = $1").bind(hash.to_owned());
+        one(self.pool(), q).await
+    }
+
+    async fn tokens_of_user(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+        let q = sqlx::query("SELECT doc FROM tokens WHERE user_id = $1 ORDER BY created_at_ns, id")
+            .bind(user.0);
+        many(self.pool(), q).await
+    }
+
+    async fn workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>> {
+        let q = sqlx::query("SELECT doc FROM workspaces WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<Option<Membership>> {
+        let q = sqlx::query("SELECT doc FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace.0)
+            .bind(user.0);
+        one(self.pool(), q).await
+    }
+
+    async fn members_of_workspace(&self, workspace: WorkspaceId) -> StoreResult<Vec<Membership>> {
+        let q = sqlx::query(
+            "SELECT doc FROM memberships WHERE workspace_id = $1 ORDER BY created_at_ns, user_id",
+        )
+        .bind(workspace.0);
+        many(self.pool(), q).await
+    }
+
+    async fn memberships_of_user(&self, user: UserId) -> StoreResult<Vec<Membership>> {
+        let q = sqlx::query(
+            "SELECT doc FROM memberships WHERE user_id = $1 ORDER BY created_at_ns, workspace_id",
+        )
+        .bind(user.0);
+        many(self.pool(), q).await
+    }
+
+    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
+        let q = sqlx::query("SELECT doc FROM projects WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn project_by_key(
+        &self,
+        workspace: WorkspaceId,
+        key: &str,
+    ) -> StoreResult<Option<Project>> {
+        let q = sqlx::query("SELECT doc FROM projects WHERE workspace_id = $1 AND key = $2")
+            .bind(workspace.0)
+            .bind(key.to_owned());
+        one(self.pool(), q).await
+    }
+
+    async fn projects_by_key(&self, key: &str) -> StoreResult<Vec<Project>> {
+        let q = sqlx::query("SELECT doc FROM projects WHERE key = $1 ORDER BY created_at_ns, id")
+            .bind(key.to_owned());
+        many(self.pool(), q).await
+    }
+
+    async fn projects_of_workspace(&self, workspace: WorkspaceId) -> StoreResult<Vec<Project>> {
+        let q = sqlx::query(
+            "SELECT doc FROM projects WHERE workspace_id = $1 ORDER BY created_at_ns, id",
+        )
+        .bind(workspace.0);
+        many(self.pool(), q).await
+    }
+
+    async fn task_counter(&self, project: ProjectId) -> StoreResult<Option<TaskCounter>> {
+        let q = sqlx::query("SELECT doc FROM task_counters WHERE project_id = $1").bind(project.0);
+        one(self.pool(), q).await
+    }
+
+    async fn next_task_number(&self, project: ProjectId) -> StoreResult<Option<u64>> {
+        // One atomic statement; the row lock orders concurrent calls. The increment commits
+        // without waiting for its WAL flush (`synchronous_commit` off for this transaction
+        // only): it is visible at once, and the commit of any task that carries the number
+        // flushes the WAL past it, so after a crash a number can come back only if no committed
+        // task carries it, as the contract allows.
+        const NEXT: &str = "\
+            WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) \
+            UPDATE task_counters SET last_number = last_number + 1, version = version + 1, \
+                doc = doc || jsonb_build_object('last_number', last_number + 1, \
+                                                'version', version + 1) \
+            WHERE project_id = $1 AND EXISTS (SELECT 1 FROM relaxed) \
+            RETURNING last_number";
+        let next: Option<i64> = sqlx::query_scalar(NEXT)
+            .bind(project.0)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_sqlx)?;
+        next.map(|n| codec::uint(n, "task number")).transpose()
+    }
+
+    async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>> {
+        let q = sqlx::query("SELECT doc FROM workflows WHERE project_id = $1").bind(project.0);
+        one(self.pool(), q).await
+    }
+
+    async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        let q = sqlx::query("SELECT doc FROM tasks WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn task_by_number(&self, project: ProjectId, number: u64) -> StoreResult<Option<Task>> {
+        let Ok(number) = i64::try_from(number) else {
+            // Never stored (see codec::int).
+            return Ok(None);
+        };
+        let q = sqlx::query("SELECT doc FROM tasks WHERE project_id = $1 AND number = $2")
+            .bind(project.0)
+            .bind(number);
+        one(self.pool(), q).await
+    }
+
+    async fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut qb = crate::query::task_page(query);
+        many(self.pool(), qb.build()).await
+    }
+
+    async fn subtasks(&self, parent: TaskId) -> StoreResult<Vec<Task>> {
+        let q = sqlx::query("SELECT doc FROM tasks WHERE parent_id = $1 ORDER BY number, id")
+            .bind(parent.0);
+        many(self.pool(), q).await
+    }
+
+    async fn status_counts(
+        &self,
+        project: ProjectId,
+        filter: &TaskFilter,
+    ) -> StoreResult<Vec<StatusCount>> {
+        let mut qb = crate::query::status_counts(project, filter);
+        let rows = qb.build().fetch_all(self.pool()).await.map_err(map_sqlx)?;
+        rows.into_iter()
+            .map(|row| {
+                let status: Uuid = row.try_get(0).map_err(map_sqlx)?;
+                let count: i64 = row.try_get(1).map_err(map_sqlx)?;
+                Ok(StatusCount {
+                    status_id: StatusId(status),
+                    count: codec::uint(count, "count")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn blockers_of(&self, task: TaskId) -> StoreResult<Vec<Dependency>> {
+        let q = sqlx::query(
+            "SELECT doc FROM dependencies WHERE task_id = $1 ORDER BY created_at_ns, blocker_id",
+        )
+        .bind(task.0);
+        many(self.pool(), q).await
+    }
+
+    async fn blocked_by(&self, task: TaskId) -> StoreResult<Vec<Dependency>> {
+        let q = sqlx::query(
+            "SELECT doc FROM dependencies WHERE blocker_id = $1 ORDER BY created_at_ns, task_id",
+        )
+        .bind(task.0);
+        many(self.pool(), q).await
+    }
+
+    async fn label(&self, id: LabelId) -> StoreResult<Option<Label>> {
+        let q = sqlx::query("SELECT doc FROM labels WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn labels_of_project(&self, project: ProjectId) -> StoreResult<Vec<Label>> {
+        let q = sqlx::query(
+            "SELECT doc FROM labels WHERE project_id = $1 ORDER BY name_key COLLATE \"C\", id",
+        )
+        .bind(project.0);
+        many(self.pool(), q).await
+    }
+
+    async fn milestone(&self, id: MilestoneId) -> StoreResult<Option<Milestone>> {
+        let q = sqlx::query("SELECT doc FROM milestones WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn milestones_of_project(&self, project: ProjectId) -> StoreResult<Vec<Milestone>> {
+        let q = sqlx::query(
+            "SELECT doc FROM milestones WHERE project_id = $1 \
+             ORDER BY due_on ASC NULLS LAST, name COLLATE \"C\", id",
+        )
+        .bind(project.0);
+        many(self.pool(), q).await
+    }
+
+    async fn comment(&self, id: CommentId) -> StoreResult<Option<Comment>> {
+        let q = sqlx::query("SELECT doc FROM comments WHERE id = $1").bind(id.0);
+        one(self.pool(), q).await
+    }
+
+    async fn comments_of_task(&self, task: TaskId) -> StoreResult<Vec<Comment>> {
+        let q =
+            sqlx::query("SELECT doc FROM comments WHERE task_id = $1 ORDER BY created_at_ns, id")
+                .bind(task.0);
+        many(self.pool(), q).await
+    }
+
+    async fn events(&self, query: &EventQuery) -> StoreResult<Vec<Event>> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let after = codec::after(query.after);
+        let limit = codec::limit(query.limit);
+        let q = match query.scope {
+            EventScope::All => sqlx::query(event_select!(" ORDER BY seq LIMIT $2"))
+                .bind(after)
+                .bind(limit),
+            EventScope::Workspace(w) => sqlx::query(event_select!(
+                " AND workspace_id = $3 ORDER BY seq LIMIT $2",
+            ))
+            .bind(after)
+            .bind(limit)
+            .bind(w.0),
+            EventScope::Project(p) => {
+                sqlx::query(event_select!(" AND project_id = $3 ORDER BY seq LIMIT $2",))
+                    .bind(after)
+                    .bind(limit)
+                    .bind(p.0)
+            }
+            EventScope::Task(t) => {
+                sqlx::query(event_select!(" AND task_id = $3 ORDER BY seq LIMIT $2",))
+                    .bind(after)
+                    .bind(limit)
+                    .bind(t.0)
+            }
+        };
+        let rows = q.fetch_all(self.pool()).await.map_err(map_sqlx)?;
+        rows.iter().map(decode_event).collect()
+    }
+
+    async fn last_seq(&self) -> StoreResult<u64> {
+        let last: i64 = sqlx::query_scalar("SELECT last_seq FROM event_log")
+            .fetch_one(self.pool())
+            .await
+            .map_err(map_sqlx)?;
+        codec::uint(last, "seq")
+    }
+
+    async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
+        self.committer().commit(commit).await
+    }
+}
