@@ -408,7 +408,24 @@ impl PgStore {
 
 async fn migrate_up(pool: &PgPool) -> Result<(), Error> {
     check_not_newer(pool).await?;
-    MIGRATOR.run(pool).await.map_err(|e| match e {
+    // Migrations may take longer than a request's statement timeout: run them on one
+    // connection without it, then restore the connection's setting (or drop the connection).
+    let mut conn = pool.acquire().await?;
+    let previous: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::raw_sql("SET statement_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    let result = MIGRATOR.run(&mut *conn).await;
+    let restored = sqlx::query("SELECT set_config('statement_timeout', $1, false)")
+        .bind(&previous)
+        .execute(&mut *conn)
+        .await;
+    if restored.is_err() {
+        conn.detach();
+    }
+    result.map_err(|e| match e {
         sqlx::migrate::MigrateError::VersionMissing(found) => Error::SchemaTooNew {
             found,
             known: newest_known(),

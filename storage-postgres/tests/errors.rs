@@ -36,7 +36,7 @@ async fn a_statement_timeout_is_unavailable_and_applies_nothing() {
         return;
     };
     let store = PgStore::connect_temporary(PgConfig {
-        statement_timeout_ms: 300,
+        statement_timeout_ms: 1000,
         ..common::test_config(url)
     })
     .await
