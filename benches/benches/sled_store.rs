@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use tasklane_benches::*;
 use tasklane_core::testkit::Fixture;
 use tasklane_core::EngineConfig;
-use tasklane_storage_sled::{SledConfig, SledStore};
+use tasklane_storage_sled::{Durability, SledConfig, SledStore};
 
 const WRITERS: usize = 16;
 
 /// Raw sled: `WRITERS` threads insert a task-sized JSON value under a fresh key and flush before
 /// acknowledging, as the store's default durability does.
-fn raw_sled_inserts(run: Duration, bytes: Vec<u8>) -> f64 {
+fn raw_sled_inserts(run: Duration, bytes: Vec<u8>, flush: bool) -> f64 {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = sled::open(dir.path()).expect("raw sled");
     let until = Instant::now() + run;
@@ -31,7 +31,9 @@ fn raw_sled_inserts(run: Duration, bytes: Vec<u8>) -> f64 {
                         n += 1;
                         let key = [(w as u64).to_be_bytes(), n.to_be_bytes()].concat();
                         db.insert(key, bytes.clone()).expect("insert");
-                        db.flush().expect("flush");
+                        if flush {
+                            db.flush().expect("flush");
+                        }
                     }
                     n
                 })
@@ -89,16 +91,27 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SledStore::open(SledConfig::new(dir.path())).expect("sled store");
+        // `TASKLANE_BENCH_SLED_PERIODIC_MS` measures the relaxed durability mode instead.
+        let periodic = std::env::var("TASKLANE_BENCH_SLED_PERIODIC_MS")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        let mut config = SledConfig::new(dir.path());
+        if let Some(every_ms) = periodic {
+            config = config.durability(Durability::Periodic { every_ms });
+        }
+        let store = SledStore::open(config).expect("sled store");
         let fx = Arc::new(
             Fixture::shared_with_config(Arc::new(store), EngineConfig::for_tests()).await,
         );
         let sample = serde_json::to_vec(&seeded_task(&fx, 1)).expect("json");
-        println!("sled store, default durability (flush before acknowledging, group commit)");
+        match periodic {
+            None => println!("sled store, default durability (flush before acknowledging, group commit)"),
+            Some(ms) => println!("sled store, relaxed durability (flush every {ms} ms)"),
+        }
 
         let scratch = fx.project_named("SCRATCH").await;
         let rate = engine_creations(&fx, scratch.id, WRITERS, Duration::from_secs(5)).await;
-        let raw = raw_sled_inserts(Duration::from_secs(5), sample.clone());
+        let raw = raw_sled_inserts(Duration::from_secs(5), sample.clone(), periodic.is_none());
         println!(
             "  task creations, {WRITERS} writers, engine: {rate:.0}/s; raw sled insert+flush: {raw:.0}/s ({:.0}% of raw)",
             rate / raw * 100.0

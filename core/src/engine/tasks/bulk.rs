@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use time::OffsetDateTime;
 
-use super::{dedup, TaskRef, TaskView, Tasks};
+use super::{dedup, ContextNeeds, TaskRef, TaskView, Tasks};
 use crate::engine::access::Need;
 use crate::engine::Actor;
 use crate::error::{BulkFailure, Error, Result, Validation};
@@ -76,8 +76,16 @@ impl<S: Store> Tasks<'_, S> {
     ) -> Result<Vec<TaskView>> {
         let engine = self.engine;
         let (project, membership) = engine.project_for(actor, project_id, Need::Work).await?;
+        let needs = match &request.action {
+            BulkAction::Set(set) => ContextNeeds {
+                members: set.assignee_ids.is_some(),
+                labels: !set.add_label_ids.is_empty(),
+                milestones: set.milestone_id.is_some(),
+            },
+            BulkAction::Delete => ContextNeeds::default(),
+        };
         let ctx = engine
-            .task_context(project.clone(), membership.role)
+            .task_context(project.clone(), membership.role, needs)
             .await?;
         let max = engine.config().max_bulk_tasks;
         let mut v = Validation::new();

@@ -207,6 +207,15 @@ pub(crate) struct TaskContext {
     pub role: Role,
 }
 
+/// Which lists a [`TaskContext`] must load: a change that names no assignee, label or
+/// milestone does not read the workspace's members or the project's labels and milestones.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ContextNeeds {
+    pub members: bool,
+    pub labels: bool,
+    pub milestones: bool,
+}
+
 fn dedup<T: PartialEq + Copy>(items: &[T]) -> Vec<T> {
     let mut out = Vec::with_capacity(items.len());
     for i in items {
@@ -384,30 +393,49 @@ impl<S: Store> Engine<S> {
         Ok((task, project, membership))
     }
 
-    pub(crate) async fn task_context(&self, project: Project, role: Role) -> Result<TaskContext> {
+    /// Loads what validating a task change needs: always the workflow; the workspace's members,
+    /// the project's labels and milestones only when `needs` says the change names them.
+    pub(crate) async fn task_context(
+        &self,
+        project: Project,
+        role: Role,
+        needs: ContextNeeds,
+    ) -> Result<TaskContext> {
         let store = self.store();
         let workflow = store
             .workflow(project.id)
             .await?
             .ok_or(Error::not_found(ObjectKind::Workflow))?;
-        let members = store
-            .members_of_workspace(project.workspace_id)
-            .await?
-            .iter()
-            .map(|m| m.user_id)
-            .collect();
-        let labels = store
-            .labels_of_project(project.id)
-            .await?
-            .iter()
-            .map(|l| l.id)
-            .collect();
-        let milestones = store
-            .milestones_of_project(project.id)
-            .await?
-            .iter()
-            .map(|m| m.id)
-            .collect();
+        let members = if needs.members {
+            store
+                .members_of_workspace(project.workspace_id)
+                .await?
+                .iter()
+                .map(|m| m.user_id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let labels = if needs.labels {
+            store
+                .labels_of_project(project.id)
+                .await?
+                .iter()
+                .map(|l| l.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let milestones = if needs.milestones {
+            store
+                .milestones_of_project(project.id)
+                .await?
+                .iter()
+                .map(|m| m.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(TaskContext {
             project,
             workflow,
@@ -601,7 +629,12 @@ impl<S: Store> Tasks<'_, S> {
     ) -> Result<TaskView> {
         let engine = self.engine;
         let (project, membership) = engine.project_for(actor, project_id, Need::Work).await?;
-        let ctx = engine.task_context(project, membership.role).await?;
+        let needs = ContextNeeds {
+            members: !new.assignee_ids.is_empty(),
+            labels: !new.label_ids.is_empty(),
+            milestones: new.milestone_id.is_some(),
+        };
+        let ctx = engine.task_context(project, membership.role, needs).await?;
         let mut v = Validation::new();
         ctx.check_title(&mut v, &new.title);
         let description = new.description.clone().unwrap_or_default();
@@ -830,7 +863,12 @@ impl<S: Store> Tasks<'_, S> {
             .find_task(actor, reference, Need::Work, false)
             .await?;
         check_version(expected_version, current.version)?;
-        let ctx = engine.task_context(project, membership.role).await?;
+        let needs = ContextNeeds {
+            members: patch.assignee_ids.is_some(),
+            labels: patch.label_ids.is_some(),
+            milestones: patch.milestone_id.is_some(),
+        };
+        let ctx = engine.task_context(project, membership.role, needs).await?;
         let mut v = Validation::new();
         let mut task = current.clone();
         if let Some(title) = &patch.title {
@@ -1018,7 +1056,9 @@ impl<S: Store> Tasks<'_, S> {
         let (current, project, membership) = engine
             .find_task(actor, reference, Need::Work, false)
             .await?;
-        let ctx = engine.task_context(project, membership.role).await?;
+        let ctx = engine
+            .task_context(project, membership.role, ContextNeeds::default())
+            .await?;
         let status = request.status_id.unwrap_or(current.status_id);
         let mut v = Validation::new();
         ctx.check_status(&mut v, status);
