@@ -75,6 +75,14 @@ impl Validation {
         });
     }
 
+    /// Records that `field` is invalid when `text` holds a NUL character, which no store can
+    /// keep faithfully (PostgreSQL text cannot hold it at all).
+    pub fn reject_nul(&mut self, field: impl Into<String>, text: &str) {
+        if text.contains('\0') {
+            self.add(field, "must not contain NUL characters");
+        }
+    }
+
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()

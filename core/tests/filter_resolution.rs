@@ -247,3 +247,69 @@ async fn workspaces_rename_list_and_members() {
     let me = e.accounts().me(&fx.member).await.unwrap();
     assert_eq!(me.handle(), "miamember");
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_where_people_write_text() {
+    let b = Board::new().await;
+    let (e, fx) = (&b.fx.engine, &b.fx);
+    let refused = |r: Result<(), Error>, field: &str| match r {
+        Err(Error::Validation(fields)) => assert!(
+            fields
+                .iter()
+                .any(|f| f.field == field && f.message.contains("NUL")),
+            "{fields:?}"
+        ),
+        other => panic!("expected a validation error on {field}, got {other:?}"),
+    };
+    let task = NewTask {
+        title: "a\0b".into(),
+        description: Some("c\0".into()),
+        ..NewTask::default()
+    };
+    match e.tasks().create(&fx.owner, fx.project.id, task).await {
+        Err(Error::Validation(fields)) => {
+            let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(names, ["title", "description"]);
+        }
+        other => panic!("expected validation, got {other:?}"),
+    }
+    let key: TaskRef = "ENG-1".parse().unwrap();
+    let comment = NewComment {
+        body: "\0".into(),
+        parent_id: None,
+    };
+    refused(
+        e.comments()
+            .create(&fx.member, &key, comment)
+            .await
+            .map(|_| ()),
+        "body",
+    );
+    refused(
+        e.workspaces().create(&fx.member, "x\0").await.map(|_| ()),
+        "name",
+    );
+    let label = NewLabel {
+        name: "x\0".into(),
+        color: None,
+    };
+    refused(
+        e.labels()
+            .create(&fx.member, fx.project.id, label)
+            .await
+            .map(|_| ()),
+        "name",
+    );
+    let project = NewProject {
+        key: "NUL".into(),
+        name: "n\0".into(),
+        ..NewProject::default()
+    };
+    refused(
+        e.projects()
+            .create(&fx.owner, fx.workspace.id, project)
+            .await
+            .map(|_| ()),
+        "name",
+    );
+}

@@ -110,6 +110,9 @@ impl<S: Store> Accounts<'_, S> {
         if name.is_empty() || name.chars().count() > 100 {
             v.add("name", "must be 1 to 100 characters long");
         }
+        v.reject_nul("name", name);
+        v.reject_nul("email", &new.email);
+        v.reject_nul("password", &new.password);
         v.finish()
     }
 
@@ -349,6 +352,7 @@ impl<S: Store> Accounts<'_, S> {
         }
         let mut v = Validation::new();
         let name = new.name.trim();
+        v.reject_nul("name", name);
         if name.is_empty() || name.chars().count() > 100 {
             v.add("name", "must be 1 to 100 characters long");
         }

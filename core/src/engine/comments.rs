@@ -22,6 +22,9 @@ pub struct NewComment {
 const MAX_BODY_CHARS: usize = 65_536;
 
 fn check_body(body: &str) -> Result<()> {
+    if body.contains('\0') {
+        return Err(Error::invalid("body", "must not contain NUL characters"));
+    }
     let n = body.trim().chars().count();
     if n == 0 || body.chars().count() > MAX_BODY_CHARS {
         return Err(Error::invalid(

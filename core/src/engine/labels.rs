@@ -73,6 +73,7 @@ fn check_color(v: &mut Validation, color: Option<&str>) {
 }
 
 fn check_name(v: &mut Validation, name: &str, max: usize) {
+    v.reject_nul("name", name);
     let n = name.trim().chars().count();
     if n == 0 || n > max {
         v.add("name", format!("must be 1 to {max} characters long"));

@@ -121,6 +121,8 @@ impl<S: Store> Projects<'_, S> {
         if description.len() > MAX_DESCRIPTION_BYTES {
             v.add("description", "must be at most 100 KB");
         }
+        v.reject_nul("name", &name);
+        v.reject_nul("description", &description);
         v.finish()?;
         let store = self.engine.store();
         if store.project_by_key(workspace, &key).await?.is_some() {
@@ -442,6 +444,12 @@ impl<S: Store> Projects<'_, S> {
             .is_some_and(|d| d.len() > MAX_DESCRIPTION_BYTES)
         {
             v.add("description", "must be at most 100 KB");
+        }
+        if let Some(n) = &name {
+            v.reject_nul("name", n);
+        }
+        if let Some(d) = &patch.description {
+            v.reject_nul("description", d);
         }
         v.finish()?;
         self.modify(actor, id, expected_version, false, |p| {

@@ -164,6 +164,7 @@ impl<S: Store> Workflows<'_, S> {
         let mut statuses = Vec::with_capacity(input.statuses.len());
         for (i, s) in input.statuses.iter().enumerate() {
             let name = s.name.trim();
+            v.reject_nul(format!("statuses[{i}].name"), name);
             if name.is_empty() || name.chars().count() > 50 {
                 v.add(
                     format!("statuses[{i}].name"),

@@ -32,6 +32,9 @@ fn validate_name(name: &str) -> Result<String> {
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid("name", "must be 1 to 100 characters long"));
     }
+    if name.contains('\0') {
+        return Err(Error::invalid("name", "must not contain NUL characters"));
+    }
     Ok(name.to_owned())
 }
 

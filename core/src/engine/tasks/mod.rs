@@ -228,6 +228,7 @@ fn dedup<T: PartialEq + Copy>(items: &[T]) -> Vec<T> {
 
 impl TaskContext {
     fn check_title(&self, v: &mut Validation, title: &str) {
+        v.reject_nul("title", title);
         let n = title.trim().chars().count();
         if n == 0 || n > MAX_TITLE_CHARS {
             v.add(
@@ -238,6 +239,7 @@ impl TaskContext {
     }
 
     fn check_description(&self, v: &mut Validation, description: &str) {
+        v.reject_nul("description", description);
         if description.len() > MAX_DESCRIPTION_BYTES {
             v.add("description", "must be at most 100 KB");
         }
