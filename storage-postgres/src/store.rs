@@ -271,6 +271,20 @@ impl Store for PgStore {
         many(self.pool(), q).await
     }
 
+    async fn blockers_of_tasks(&self, tasks: &[TaskId]) -> StoreResult<Vec<Dependency>> {
+        if tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<uuid::Uuid> = tasks.iter().map(|t| t.0).collect();
+        let q = sqlx::query(
+            "SELECT d.doc FROM dependencies d \
+             JOIN unnest($1::uuid[]) WITH ORDINALITY AS wanted(task_id, ord) USING (task_id) \
+             ORDER BY wanted.ord, d.created_at_ns, d.blocker_id",
+        )
+        .bind(ids);
+        many(self.pool(), q).await
+    }
+
     async fn blocked_by(&self, task: TaskId) -> StoreResult<Vec<Dependency>> {
         let q = sqlx::query(
             "SELECT doc FROM dependencies WHERE blocker_id = $1 ORDER BY created_at_ns, task_id",

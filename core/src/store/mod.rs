@@ -364,6 +364,18 @@ pub trait Store: Send + Sync + 'static {
     /// Edges where `task` is the blocker, oldest first.
     async fn blocked_by(&self, task: TaskId) -> StoreResult<Vec<Dependency>>;
 
+    /// Edges where any of `tasks` is the blocked one: for each task in the order given, its
+    /// edges oldest first (what [`Store::blockers_of`] gives, concatenated). Lets a page of
+    /// tasks show its blockers in one read; adapters with a network hop should override the
+    /// default, which reads task by task.
+    async fn blockers_of_tasks(&self, tasks: &[TaskId]) -> StoreResult<Vec<Dependency>> {
+        let mut out = Vec::new();
+        for task in tasks {
+            out.extend(self.blockers_of(*task).await?);
+        }
+        Ok(out)
+    }
+
     /// The label with `id`.
     async fn label(&self, id: LabelId) -> StoreResult<Option<Label>>;
     /// The project's labels, by name.

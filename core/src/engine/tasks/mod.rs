@@ -827,12 +827,41 @@ impl<S: Store> Tasks<'_, S> {
         } else {
             None
         };
+        // The page's open blockers in one read of the edges, each blocker looked at once.
+        let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
+        let store = engine.store();
+        let mut workflows = HashMap::new();
+        let mut open: HashMap<TaskId, bool> = HashMap::new();
+        let mut blocked: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
+        for edge in store.blockers_of_tasks(&ids).await? {
+            let is_open = match open.get(&edge.blocker_id) {
+                Some(known) => *known,
+                None => {
+                    let known = match store.task(edge.blocker_id).await? {
+                        Some(blocker) => engine.is_open(&blocker, &mut workflows).await?,
+                        None => false,
+                    };
+                    open.insert(edge.blocker_id, known);
+                    known
+                }
+            };
+            if is_open {
+                blocked
+                    .entry(edge.task_id)
+                    .or_default()
+                    .push(edge.blocker_id);
+            }
+        }
         let mut items = Vec::with_capacity(tasks.len());
         for task in tasks {
             let project = projects
                 .get(&task.project_id)
                 .ok_or(Error::not_found(ObjectKind::Project))?;
-            items.push(engine.view(task, project).await?);
+            items.push(TaskView {
+                key: task.key(&project.key),
+                blocked_by: blocked.remove(&task.id).unwrap_or_default(),
+                task,
+            });
         }
         Ok(Page { items, next_cursor })
     }

@@ -689,6 +689,15 @@ pub async fn store_reads_and_list_orders<S: Store>(store: S) {
         vec![dep.clone()]
     );
     assert_eq!(store.blockers_of(parent.id).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .blockers_of_tasks(&[parent.id, child_a.id, child_b.id])
+            .await
+            .unwrap(),
+        vec![dep.clone()],
+        "blockers of several tasks in one read"
+    );
+    assert_eq!(store.blockers_of_tasks(&[]).await.unwrap(), vec![]);
     let got_labels = store.labels_of_project(p.id).await.unwrap();
     assert_eq!(
         got_labels,
