@@ -14,6 +14,8 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Per-token and per-address request rate limits.
     pub rate_limit: RateLimitConfig,
+    /// Throttling of failed logins, per account and per address.
+    pub login_throttle: LoginThrottleConfig,
 }
 
 impl Default for HttpConfig {
@@ -23,6 +25,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             rate_limit: RateLimitConfig::default(),
+            login_throttle: LoginThrottleConfig::default(),
         }
     }
 }
@@ -51,6 +54,35 @@ impl Default for RateLimitConfig {
             per_token_burst: 200,
             per_address_per_minute: 600,
             per_address_burst: 50,
+        }
+    }
+}
+
+/// Throttling of failed logins. After `max_failures_per_account` failed logins for one e-mail
+/// address, or `max_failures_per_address` from one client address, within `window`, every
+/// further login attempt for that account or from that address is answered 429 with
+/// `Retry-After` (even with the right password) until the oldest of those failures is older than
+/// `window`. A successful login clears the account's failures (not the address's). Unknown
+/// e-mail addresses are counted like known ones, so throttling tells nothing about which exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginThrottleConfig {
+    /// Whether failed logins are throttled at all.
+    pub enabled: bool,
+    /// Failed logins for one account (e-mail, case-insensitive) within `window` (5 by default).
+    pub max_failures_per_account: u32,
+    /// Failed logins from one client address within `window` (5 by default).
+    pub max_failures_per_address: u32,
+    /// How long a failure counts (15 minutes by default).
+    pub window: Duration,
+}
+
+impl Default for LoginThrottleConfig {
+    fn default() -> Self {
+        LoginThrottleConfig {
+            enabled: true,
+            max_failures_per_account: 5,
+            max_failures_per_address: 5,
+            window: Duration::from_secs(15 * 60),
         }
     }
 }

@@ -318,6 +318,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Core(Error::Store(e)) = &self {
+            crate::telemetry::store_error(e);
+        }
         let mut response = self.problem().into_response_with_status();
         let headers = response.headers_mut();
         match &self {

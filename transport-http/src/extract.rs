@@ -317,3 +317,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Base {
 pub(crate) fn path_id<T: FromStr>(text: &str, kind: ObjectKind) -> Result<T, ApiError> {
     T::from_str(text).map_err(|_| ApiError::Core(Error::not_found(kind)))
 }
+
+/// The client's address, from `ConnectInfo<SocketAddr>` (`None` when the server does not provide
+/// it).
+pub(crate) struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

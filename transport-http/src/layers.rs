@@ -100,11 +100,13 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
                 axum::http::header::AUTHORIZATION,
                 axum::http::header::CONTENT_TYPE,
                 axum::http::header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
             ])
             .expose_headers([
                 axum::http::header::ETAG,
                 axum::http::header::LOCATION,
                 axum::http::header::RETRY_AFTER,
+                HeaderName::from_static("idempotent-replayed"),
             ]),
     )
 }
@@ -136,8 +138,9 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     )
 }
 
-/// Wraps the routes, outermost first: request id (set, then propagated to the response), CORS,
-/// tracing, compression, the problem rewrite, rate limits, the panic catcher and the timeout.
+/// Wraps the routes, outermost first: metrics, request id (set, then propagated to the
+/// response), CORS, tracing, compression, the problem rewrite, rate limits, the panic catcher and
+/// the timeout.
 pub(crate) fn wrap(app: Router, config: &HttpConfig) -> Router {
     let app = app
         .layer(Extension(BodyLimit(config.body_limit)))
@@ -165,6 +168,7 @@ pub(crate) fn wrap(app: Router, config: &HttpConfig) -> Router {
     };
     app.layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuidV7))
+        .layer(axum::middleware::from_fn(crate::telemetry::track))
 }
 
 #[cfg(test)]

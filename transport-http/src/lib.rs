@@ -19,19 +19,28 @@
 //!
 //! The router serves the API under `/api/v1` and the probes `/healthz` and `/readyz` both at
 //! the root and under `/api/v1`; an application may nest the whole router under its own prefix
-//! (`Location` headers follow the prefix).
+//! (`Location` headers follow the prefix). The OpenAPI 3.1 document is served at
+//! `/api/v1/openapi.json` ([`openapi`]) and rendered by an interactive page at `/docs` that needs
+//! no internet access. `/metrics` answers in the Prometheus text format; wrap the make-service
+//! with [`count_connections`] to count open connections.
 #![deny(missing_docs)]
 
 mod config;
 mod dto;
 mod error;
 mod extract;
+mod idempotency;
 mod layers;
+mod openapi;
 mod rate;
 mod routes;
+mod telemetry;
+mod throttle;
 
-pub use config::{HttpConfig, RateLimitConfig};
+pub use config::{HttpConfig, LoginThrottleConfig, RateLimitConfig};
 pub use error::{ApiError, Problem};
+pub use routes::Route;
+pub use telemetry::{count_connections, CountConnections, Counted};
 
 use std::sync::Arc;
 
@@ -45,6 +54,8 @@ pub struct AppState<S> {
     pub engine: Engine<S>,
     /// The transport's configuration.
     pub config: Arc<HttpConfig>,
+    /// Failed logins, per account and per address.
+    pub(crate) login_throttle: Arc<throttle::LoginThrottle>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -52,6 +63,7 @@ impl<S> Clone for AppState<S> {
         AppState {
             engine: self.engine.clone(),
             config: Arc::clone(&self.config),
+            login_throttle: Arc::clone(&self.login_throttle),
         }
     }
 }
@@ -61,13 +73,27 @@ impl<S> Clone for AppState<S> {
 pub fn router<S: Store>(engine: Engine<S>, config: HttpConfig) -> Router {
     let state = AppState {
         engine,
+        login_throttle: throttle::LoginThrottle::new(config.login_throttle.clone()),
         config: Arc::new(config),
     };
-    let api = routes::api::<S>().fallback(layers::not_found);
-    let app = Router::new()
-        .nest("/api/v1", api)
-        .merge(routes::probes::<S>())
+    telemetry::install();
+    let (routes, _) = routes::all::<S>();
+    let app = routes
         .fallback(layers::not_found)
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .layer(axum::Extension(idempotency::Idempotency::new(
+            state.config.body_limit,
+        )));
     layers::wrap(app, &state.config).layer(DefaultBodyLimit::max(state.config.body_limit))
+}
+
+/// Every route [`router`] serves (method and path template from the router's root), in the
+/// order they are declared. The OpenAPI document documents each of them.
+pub fn routes() -> Vec<Route> {
+    routes::all::<tasklane_core::MemoryStore>().1
+}
+
+/// The OpenAPI 3.1 document of the API, as served at `GET /api/v1/openapi.json`.
+pub fn openapi() -> serde_json::Value {
+    serde_json::to_value(openapi::document()).expect("the OpenAPI document serializes")
 }

@@ -9,10 +9,24 @@ use crate::dto::{
     ListDto, LoginBody, LoginDto, NewTokenBody, RegisterBody, RegisterDto, TokenDto, UserDto,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{path_id, ApiJson, Auth, Base};
+use crate::extract::{path_id, ApiJson, Auth, Base, ClientAddr};
 use crate::AppState;
 
 /// `POST /auth/register` → 201 `{user, token, expires_at}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "accounts",
+    operation_id = "register",
+    params(crate::openapi::IdempotencyKeyHeader),
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "The account and a session token; `Location` is `/me`. The first user of a fresh server administers it.", body = RegisterDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn register<S: Store>(
     State(st): State<AppState<S>>,
     Base(base): Base,
@@ -35,20 +49,49 @@ pub(crate) async fn register<S: Store>(
     Ok(created(format!("{base}/me"), user.version, dto))
 }
 
-/// `POST /auth/login` → 200 `{token, expires_at, user}`; wrong credentials → 401.
+/// `POST /auth/login` → 200 `{token, expires_at, user}`; wrong credentials → 401; too many
+/// failures for the account or from the address → 429 with `Retry-After`, even with the right
+/// password, until the failures leave the window (`HttpConfig::login_throttle`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "accounts",
+    operation_id = "login",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "A session token.", body = LoginDto),
+        (status = 401, description = "Wrong e-mail address or password, or a disabled account.", content_type = "application/problem+json", body = crate::error::Problem),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 429, description = "Too many failed logins for this account or from this address (or too many requests): retry after `Retry-After` seconds.", content_type = "application/problem+json", body = crate::error::Problem,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub(crate) async fn login<S: Store>(
     State(st): State<AppState<S>>,
+    ClientAddr(address): ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
+    let throttle = &st.login_throttle;
+    if let Some(seconds) = throttle.check(&body.email, address, st.engine.now()) {
+        return Err(tasklane_core::Error::Throttled {
+            retry_after_seconds: seconds,
+        }
+        .into());
+    }
     let (user, token) = st
         .engine
         .accounts()
         .login(&body.email, &body.password)
         .await
         .map_err(|e| match e {
-            tasklane_core::Error::Unauthenticated => ApiError::WrongCredentials,
+            tasklane_core::Error::Unauthenticated => {
+                throttle.failed(&body.email, address, st.engine.now());
+                ApiError::WrongCredentials
+            }
             other => other.into(),
         })?;
+    throttle.succeeded(&body.email);
     let dto = LoginDto {
         expires_at: token.token.expires_at.map(crate::dto::Rfc3339Time),
         token: token.secret,
@@ -58,6 +101,16 @@ pub(crate) async fn login<S: Store>(
 }
 
 /// `POST /auth/logout` → 204; the token stops working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "accounts",
+    operation_id = "logout",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token stops working."),
+    )
+)]
 pub(crate) async fn logout<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -67,6 +120,16 @@ pub(crate) async fn logout<S: Store>(
 }
 
 /// `GET /me` → the caller's account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    operation_id = "get_me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account.", body = UserDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+    )
+)]
 pub(crate) async fn me<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -76,6 +139,20 @@ pub(crate) async fn me<S: Store>(
 }
 
 /// `POST /me/tokens` → 201 with the secret in `token` (shown once).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/tokens",
+    tag = "accounts",
+    operation_id = "create_token",
+    params(crate::openapi::IdempotencyKeyHeader),
+    request_body = NewTokenBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The token; its secret (`token`) is shown only here.", body = TokenDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn create_token<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -103,6 +180,16 @@ pub(crate) async fn create_token<S: Store>(
 }
 
 /// `GET /me/tokens` → the caller's working tokens, without secrets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/tokens",
+    tag = "accounts",
+    operation_id = "list_tokens",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's working tokens, without secrets.", body = crate::dto::TokenList),
+    )
+)]
 pub(crate) async fn list_tokens<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -114,6 +201,19 @@ pub(crate) async fn list_tokens<S: Store>(
 }
 
 /// `DELETE /me/tokens/{id}` → 204; the token stops working.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/tokens/{id}",
+    tag = "accounts",
+    operation_id = "revoke_token",
+    params(crate::openapi::IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token stops working."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn revoke_token<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,

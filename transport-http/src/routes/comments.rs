@@ -17,6 +17,22 @@ fn comment_id(text: &str) -> ApiResult<CommentId> {
 }
 
 /// `POST /tasks/{task}/comments` `{body, parent_id?}` → 201 (guests may comment).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{task}/comments",
+    tag = "comments",
+    operation_id = "create_comment",
+    params(crate::openapi::TaskPath, crate::openapi::IdempotencyKeyHeader),
+    request_body = NewCommentBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = CommentDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn create<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -44,6 +60,18 @@ pub(crate) async fn create<S: Store>(
 }
 
 /// `GET /tasks/{task}/comments`, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{task}/comments",
+    tag = "comments",
+    operation_id = "list_comments",
+    params(crate::openapi::TaskPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Comments, oldest first.", body = crate::dto::CommentList),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -56,6 +84,18 @@ pub(crate) async fn list<S: Store>(
 }
 
 /// `GET /comments/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    operation_id = "get_comment",
+    params(crate::openapi::IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = CommentDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn get<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -66,6 +106,23 @@ pub(crate) async fn get<S: Store>(
 }
 
 /// `PATCH /comments/{id}` `{body}`: the author (or an admin) only; honours `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    operation_id = "edit_comment",
+    params(crate::openapi::IdPath, crate::openapi::IfMatchHeader),
+    request_body = CommentPatchBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = CommentDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn edit<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -82,6 +139,21 @@ pub(crate) async fn edit<S: Store>(
 }
 
 /// `DELETE /comments/{id}` → 204; honours `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    operation_id = "delete_comment",
+    params(crate::openapi::IdPath, crate::openapi::IfMatchHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Done."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
 pub(crate) async fn delete<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,

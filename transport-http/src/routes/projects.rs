@@ -27,6 +27,22 @@ pub(crate) fn project_id(text: &str) -> ApiResult<ProjectId> {
 }
 
 /// `POST /workspaces/{ws}/projects` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workspaces/{ws}/projects",
+    tag = "projects",
+    operation_id = "create_project",
+    params(crate::openapi::WorkspacePath, crate::openapi::IdempotencyKeyHeader),
+    request_body = NewProjectBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = ProjectDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn create<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -58,6 +74,18 @@ pub(crate) async fn create<S: Store>(
 }
 
 /// `GET /workspaces/{ws}/projects`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{ws}/projects",
+    tag = "projects",
+    operation_id = "list_projects",
+    params(crate::openapi::WorkspacePath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The list.", body = crate::dto::ProjectList),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -71,6 +99,18 @@ pub(crate) async fn list<S: Store>(
 }
 
 /// `GET /projects/{project}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}",
+    tag = "projects",
+    operation_id = "get_project",
+    params(crate::openapi::ProjectPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = ProjectDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn get<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -85,6 +125,23 @@ pub(crate) async fn get<S: Store>(
 }
 
 /// `PATCH /projects/{project}` `{name?, description?, is_template?}`; honours `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/projects/{project}",
+    tag = "projects",
+    operation_id = "update_project",
+    params(crate::openapi::ProjectPath, crate::openapi::IfMatchHeader),
+    request_body = ProjectPatchBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = ProjectDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn update<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -110,6 +167,21 @@ pub(crate) async fn update<S: Store>(
 }
 
 /// `DELETE /projects/{project}` → 204; honours `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/projects/{project}",
+    tag = "projects",
+    operation_id = "delete_project",
+    params(crate::openapi::ProjectPath, crate::openapi::IfMatchHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Done."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
 pub(crate) async fn delete<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -124,6 +196,20 @@ pub(crate) async fn delete<S: Store>(
 }
 
 /// `POST /projects/{project}/archive`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/archive",
+    tag = "projects",
+    operation_id = "archive_project",
+    params(crate::openapi::ProjectPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The archived project; it refuses writes with 409 until restored.", body = ProjectDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
 pub(crate) async fn archive<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -138,6 +224,20 @@ pub(crate) async fn archive<S: Store>(
 }
 
 /// `POST /projects/{project}/restore`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/restore",
+    tag = "projects",
+    operation_id = "restore_project",
+    params(crate::openapi::ProjectPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = ProjectDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
 pub(crate) async fn restore<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -152,6 +252,18 @@ pub(crate) async fn restore<S: Store>(
 }
 
 /// `GET /projects/{project}/workflow`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/workflow",
+    tag = "projects",
+    operation_id = "get_workflow",
+    params(crate::openapi::ProjectPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = WorkflowDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn workflow<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -166,6 +278,23 @@ pub(crate) async fn workflow<S: Store>(
 }
 
 /// `PUT /projects/{project}/workflow`; honours `If-Match`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/projects/{project}/workflow",
+    tag = "projects",
+    operation_id = "replace_workflow",
+    params(crate::openapi::ProjectPath, crate::openapi::IfMatchHeader),
+    request_body = WorkflowBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = WorkflowDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn replace_workflow<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -205,6 +334,18 @@ pub(crate) async fn replace_workflow<S: Store>(
 }
 
 /// `GET /projects/{project}/stats`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/stats",
+    tag = "projects",
+    operation_id = "project_stats",
+    params(crate::openapi::ProjectPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Counts per status and category, overdue tasks, completion ratio.", body = StatsDto),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn stats<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -219,6 +360,22 @@ pub(crate) async fn stats<S: Store>(
 }
 
 /// `POST /projects/{project}/labels` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/labels",
+    tag = "projects",
+    operation_id = "create_label",
+    params(crate::openapi::ProjectPath, crate::openapi::IdempotencyKeyHeader),
+    request_body = NewLabelBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = LabelDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn create_label<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -246,6 +403,18 @@ pub(crate) async fn create_label<S: Store>(
 }
 
 /// `GET /projects/{project}/labels`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/labels",
+    tag = "projects",
+    operation_id = "list_labels",
+    params(crate::openapi::ProjectPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The list.", body = crate::dto::LabelList),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn list_labels<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -266,6 +435,18 @@ fn label_id(text: &str) -> ApiResult<LabelId> {
 }
 
 /// `GET /labels/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/labels/{id}",
+    tag = "projects",
+    operation_id = "get_label",
+    params(crate::openapi::IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = LabelDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn get_label<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -276,6 +457,23 @@ pub(crate) async fn get_label<S: Store>(
 }
 
 /// `PATCH /labels/{id}` `{name?, color?}` (`color: null` clears it); honours `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/labels/{id}",
+    tag = "projects",
+    operation_id = "update_label",
+    params(crate::openapi::IdPath, crate::openapi::IfMatchHeader),
+    request_body = LabelPatchBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = LabelDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn update_label<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -300,6 +498,21 @@ pub(crate) async fn update_label<S: Store>(
 }
 
 /// `DELETE /labels/{id}` → 204; honours `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/labels/{id}",
+    tag = "projects",
+    operation_id = "delete_label",
+    params(crate::openapi::IdPath, crate::openapi::IfMatchHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Done."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
 pub(crate) async fn delete_label<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -314,6 +527,22 @@ pub(crate) async fn delete_label<S: Store>(
 }
 
 /// `POST /projects/{project}/milestones` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/milestones",
+    tag = "projects",
+    operation_id = "create_milestone",
+    params(crate::openapi::ProjectPath, crate::openapi::IdempotencyKeyHeader),
+    request_body = NewMilestoneBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = MilestoneDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn create_milestone<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -341,6 +570,18 @@ pub(crate) async fn create_milestone<S: Store>(
 }
 
 /// `GET /projects/{project}/milestones`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/milestones",
+    tag = "projects",
+    operation_id = "list_milestones",
+    params(crate::openapi::ProjectPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The list.", body = crate::dto::MilestoneList),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn list_milestones<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -361,6 +602,18 @@ fn milestone_id(text: &str) -> ApiResult<MilestoneId> {
 }
 
 /// `GET /milestones/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/milestones/{id}",
+    tag = "projects",
+    operation_id = "get_milestone",
+    params(crate::openapi::IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = MilestoneDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn get_milestone<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -376,6 +629,23 @@ pub(crate) async fn get_milestone<S: Store>(
 
 /// `PATCH /milestones/{id}` `{name?, due_on?, closed?}` (`due_on: null` clears it); honours
 /// `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/milestones/{id}",
+    tag = "projects",
+    operation_id = "update_milestone",
+    params(crate::openapi::IdPath, crate::openapi::IfMatchHeader),
+    request_body = MilestonePatchBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = MilestoneDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn update_milestone<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -401,6 +671,21 @@ pub(crate) async fn update_milestone<S: Store>(
 }
 
 /// `DELETE /milestones/{id}` → 204; honours `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/milestones/{id}",
+    tag = "projects",
+    operation_id = "delete_milestone",
+    params(crate::openapi::IdPath, crate::openapi::IfMatchHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Done."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
 pub(crate) async fn delete_milestone<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -415,6 +700,19 @@ pub(crate) async fn delete_milestone<S: Store>(
 }
 
 /// `GET /projects/{project}/activity?since=` → events oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/activity",
+    tag = "projects",
+    operation_id = "project_activity",
+    params(crate::openapi::ProjectPath, ActivityQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Events, oldest first; `next_cursor` is set when the page is full.", body = crate::dto::EventList),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn activity<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,

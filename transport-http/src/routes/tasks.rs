@@ -28,6 +28,22 @@ pub(crate) fn task_ref(text: &str) -> ApiResult<TaskRef> {
 }
 
 /// `POST /projects/{project}/tasks` → 201 with `Location` and the task (`key` like `ENG-42`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/tasks",
+    tag = "tasks",
+    operation_id = "create_task",
+    params(crate::openapi::ProjectPath, crate::openapi::IdempotencyKeyHeader),
+    request_body = NewTaskBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The task, with a `key` such as `ENG-42`.", body = TaskDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn create<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -64,6 +80,19 @@ pub(crate) async fn create<S: Store>(
 }
 
 /// `GET /projects/{project}/tasks?q=&sort=&limit=&cursor=&trashed=` → `{items, next_cursor}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/tasks",
+    tag = "tasks",
+    operation_id = "list_tasks",
+    params(crate::openapi::ProjectPath, TaskListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of tasks; `next_cursor` fetches the next.", body = crate::dto::TaskList),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -92,6 +121,18 @@ pub(crate) async fn list<S: Store>(
 }
 
 /// `GET /tasks/{task}` (id or key).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{task}",
+    tag = "tasks",
+    operation_id = "get_task",
+    params(crate::openapi::TaskPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = TaskDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn get<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -102,6 +143,23 @@ pub(crate) async fn get<S: Store>(
 }
 
 /// `PATCH /tasks/{task}`: absent fields stay, `null` clears a nullable one; honours `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tasks/{task}",
+    tag = "tasks",
+    operation_id = "update_task",
+    params(crate::openapi::TaskPath, crate::openapi::IfMatchHeader),
+    request_body = TaskPatchBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = TaskDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn update<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -131,6 +189,21 @@ pub(crate) async fn update<S: Store>(
 }
 
 /// `DELETE /tasks/{task}` → 204; the task and its subtasks go to the trash. Honours `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tasks/{task}",
+    tag = "tasks",
+    operation_id = "delete_task",
+    params(crate::openapi::TaskPath, crate::openapi::IfMatchHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The task and its subtasks are in the trash."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
 pub(crate) async fn delete<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -145,6 +218,20 @@ pub(crate) async fn delete<S: Store>(
 }
 
 /// `POST /tasks/{task}/restore` → the restored task.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{task}/restore",
+    tag = "tasks",
+    operation_id = "restore_task",
+    params(crate::openapi::TaskPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = TaskDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
 pub(crate) async fn restore<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -156,6 +243,23 @@ pub(crate) async fn restore<S: Store>(
 
 /// `POST /tasks/{task}/transition` `{status_id}`; 409 with the reason when the workflow
 /// forbids it. Honours `If-Match`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{task}/transition",
+    tag = "tasks",
+    operation_id = "transition_task",
+    params(crate::openapi::TaskPath, crate::openapi::IfMatchHeader),
+    request_body = TransitionRequestBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = TaskDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn transition<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -172,6 +276,22 @@ pub(crate) async fn transition<S: Store>(
 }
 
 /// `POST /tasks/{task}/move` `{status_id?, before_id?, after_id?}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{task}/move",
+    tag = "tasks",
+    operation_id = "move_task",
+    params(crate::openapi::TaskPath),
+    request_body = MoveBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = TaskDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn move_task<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -195,6 +315,22 @@ pub(crate) async fn move_task<S: Store>(
 }
 
 /// `POST /tasks/{task}/dependencies` `{blocked_by}` → 201 with the task; 409 naming the cycle.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{task}/dependencies",
+    tag = "tasks",
+    operation_id = "add_dependency",
+    params(crate::openapi::TaskPath, crate::openapi::IdempotencyKeyHeader),
+    request_body = DependencyBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The blocked task; `Location` names the dependency.", body = TaskDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn add_dependency<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -220,6 +356,20 @@ pub(crate) async fn add_dependency<S: Store>(
 }
 
 /// `DELETE /tasks/{task}/dependencies/{blocker}` → 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tasks/{task}/dependencies/{blocker}",
+    tag = "tasks",
+    operation_id = "remove_dependency",
+    params(crate::openapi::DependencyPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Done."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
 pub(crate) async fn remove_dependency<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -235,6 +385,18 @@ pub(crate) async fn remove_dependency<S: Store>(
 }
 
 /// `GET /tasks/{task}/subtasks`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{task}/subtasks",
+    tag = "tasks",
+    operation_id = "list_subtasks",
+    params(crate::openapi::TaskPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The list.", body = crate::dto::TaskList),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn subtasks<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -252,6 +414,22 @@ pub(crate) async fn subtasks<S: Store>(
 
 /// `POST /projects/{project}/tasks/bulk` `{task_ids, set}` or `{task_ids, delete: true}`:
 /// all or nothing; 200 with the tasks, or 4xx naming each failing task.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/tasks/bulk",
+    tag = "tasks",
+    operation_id = "bulk_tasks",
+    params(crate::openapi::ProjectPath),
+    request_body = BulkBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every task changed; on any failure nothing is applied and the problem lists each failing task (`failures`).", body = crate::dto::TaskList),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn bulk<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -309,6 +487,19 @@ pub(crate) async fn bulk<S: Store>(
 }
 
 /// `GET /tasks/{task}/activity?since=` → events oldest first (also for a trashed task).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{task}/activity",
+    tag = "tasks",
+    operation_id = "task_activity",
+    params(crate::openapi::TaskPath, ActivityQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Events, oldest first; `next_cursor` is set when the page is full.", body = crate::dto::EventList),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn activity<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,

@@ -20,6 +20,20 @@ fn ws_id(text: &str) -> ApiResult<WorkspaceId> {
 }
 
 /// `POST /workspaces` → 201; the creator is its owner.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workspaces",
+    tag = "workspaces",
+    operation_id = "create_workspace",
+    params(crate::openapi::IdempotencyKeyHeader),
+    request_body = WorkspaceBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The workspace; the caller owns it.", body = WorkspaceDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn create<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -35,6 +49,16 @@ pub(crate) async fn create<S: Store>(
 }
 
 /// `GET /workspaces` → the caller's workspaces with their role.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces",
+    tag = "workspaces",
+    operation_id = "list_workspaces",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's workspaces with the caller's role.", body = crate::dto::WorkspaceList),
+    )
+)]
 pub(crate) async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -49,6 +73,18 @@ pub(crate) async fn list<S: Store>(
 }
 
 /// `GET /workspaces/{ws}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{ws}",
+    tag = "workspaces",
+    operation_id = "get_workspace",
+    params(crate::openapi::WorkspacePath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = WorkspaceDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn get<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -59,6 +95,23 @@ pub(crate) async fn get<S: Store>(
 }
 
 /// `PATCH /workspaces/{ws}` `{name}`; honours `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/workspaces/{ws}",
+    tag = "workspaces",
+    operation_id = "rename_workspace",
+    params(crate::openapi::WorkspacePath, crate::openapi::IfMatchHeader),
+    request_body = WorkspaceBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = WorkspaceDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn rename<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -75,6 +128,18 @@ pub(crate) async fn rename<S: Store>(
 }
 
 /// `GET /workspaces/{ws}/members`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{ws}/members",
+    tag = "workspaces",
+    operation_id = "list_members",
+    params(crate::openapi::WorkspacePath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The list.", body = crate::dto::MemberList),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub(crate) async fn members<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -87,6 +152,22 @@ pub(crate) async fn members<S: Store>(
 }
 
 /// `POST /workspaces/{ws}/members` `{email or user_id, role}` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/workspaces/{ws}/members",
+    tag = "workspaces",
+    operation_id = "add_member",
+    params(crate::openapi::WorkspacePath, crate::openapi::IdempotencyKeyHeader),
+    request_body = AddMemberBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = MemberDto, headers(("Location" = String, description = "The URL of the new object."), ("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn add_member<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -113,6 +194,23 @@ pub(crate) async fn add_member<S: Store>(
 }
 
 /// `PATCH /workspaces/{ws}/members/{user}` `{role}`; honours `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/workspaces/{ws}/members/{user}",
+    tag = "workspaces",
+    operation_id = "change_member_role",
+    params(crate::openapi::MemberPath, crate::openapi::IfMatchHeader),
+    request_body = MemberPatchBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The object.", body = MemberDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn change_role<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -138,6 +236,21 @@ pub(crate) async fn change_role<S: Store>(
 }
 
 /// `DELETE /workspaces/{ws}/members/{user}` → 204; honours `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/workspaces/{ws}/members/{user}",
+    tag = "workspaces",
+    operation_id = "remove_member",
+    params(crate::openapi::MemberPath, crate::openapi::IfMatchHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Done."),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
 pub(crate) async fn remove_member<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
@@ -179,6 +292,19 @@ pub(crate) fn activity_params(q: &ActivityQuery) -> ApiResult<(u64, usize)> {
 }
 
 /// `GET /workspaces/{ws}/activity?since=` → events oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{ws}/activity",
+    tag = "workspaces",
+    operation_id = "workspace_activity",
+    params(crate::openapi::WorkspacePath, ActivityQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Events, oldest first; `next_cursor` is set when the page is full.", body = crate::dto::EventList),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
 pub(crate) async fn activity<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,

@@ -85,7 +85,9 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener, app).await.unwrap();
+            axum::serve(listener, tasklane_http::count_connections(app))
+                .await
+                .unwrap();
         });
         TestServer {
             addr,
