@@ -1,0 +1,127 @@
+//! `tasklane serve`: the HTTP API until SIGTERM or Ctrl-C, then a graceful stop.
+
+use std::future::IntoFuture;
+use std::io::Write;
+use std::net::SocketAddr;
+
+use tasklane_core::{Engine, Store};
+use tokio::sync::oneshot;
+
+use crate::error::Error;
+use crate::settings::Settings;
+use crate::store::{with_store, Backend};
+
+/// Opens the store, serves until a signal, waits for requests in flight, closes the store.
+pub async fn run(settings: Settings) -> Result<(), Error> {
+    let backend = Backend::open(&settings).await?;
+    let described = backend.describe(&settings);
+    let served = with_store!(&backend, store => serve(store.clone(), &settings, &described).await);
+    // Flush (sled) or close the pool (PostgreSQL) even when serving failed.
+    let closed = backend.close().await;
+    served?;
+    closed?;
+    tracing::info!("store closed; goodbye");
+    Ok(())
+}
+
+async fn serve<S: Store>(store: S, settings: &Settings, described: &str) -> Result<(), Error> {
+    let engine = Engine::builder(store)
+        .config(settings.engine_config())
+        .build();
+    let app = tasklane_http::router(engine, settings.http_config());
+    let shutdown = Shutdown::install()?;
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .map_err(Error::io(format!("cannot listen on {}", settings.bind)))?;
+    let local = listener
+        .local_addr()
+        .map_err(Error::io("cannot read the bound address"))?;
+    // The first line on standard output, for scripts and tests that bind port 0. A closed
+    // standard output (a daemon's) is no reason not to serve.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "listening on http://{local}").and_then(|()| stdout.flush());
+    drop(stdout);
+    tracing::info!(
+        address = %local,
+        store = %described,
+        version = env!("CARGO_PKG_VERSION"),
+        "tasklane is serving"
+    );
+
+    let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+    let signal = async move {
+        let which = shutdown.wait().await;
+        tracing::info!(
+            signal = which,
+            "shutting down: no new connections, finishing requests in flight"
+        );
+        let _ = stopping_tx.send(());
+    };
+    // Client addresses for the per-address rate limits; open connections for `/metrics`.
+    let make_service =
+        tasklane_http::count_connections(app.into_make_service_with_connect_info::<SocketAddr>());
+    let server = axum::serve(listener, make_service)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    let grace = settings.shutdown_grace();
+    let deadline = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served.map_err(Error::io("the server failed"))?,
+        () = deadline => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "requests still in flight after the grace period; stopping without them"
+        ),
+    }
+    Ok(())
+}
+
+/// The signals that stop the server, registered before the address is announced so that a
+/// signal sent right after start-up is never lost to the default action.
+struct Shutdown {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> Result<Self, Error> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Shutdown {
+                term: signal(SignalKind::terminate())
+                    .map_err(Error::io("cannot handle SIGTERM"))?,
+                int: signal(SignalKind::interrupt()).map_err(Error::io("cannot handle SIGINT"))?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Shutdown {})
+    }
+
+    /// Waits for SIGTERM or Ctrl-C (SIGINT); returns which.
+    async fn wait(self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let Shutdown { mut term, mut int } = self;
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = self;
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            "Ctrl-C"
+        }
+    }
+}
