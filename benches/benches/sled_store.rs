@@ -79,7 +79,67 @@ fn raw_sled_gets(run: Duration, bytes: Vec<u8>, count: u64) -> f64 {
     total as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The serving-only process: opens the store the parent loaded, serves gets and filtered pages
+/// for a few seconds, and prints its own peak RSS.
+fn serve_only(dir: &str, project: &str) {
+    use tasklane_core::query::{TaskFilter, TaskQuery, TaskScope, TaskSort};
+    use tasklane_core::Store;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = SledStore::open(SledConfig::new(dir)).expect("reopen the loaded store");
+        let project: tasklane_core::ProjectId = project.parse().expect("project id");
+        let all = store
+            .tasks(&TaskQuery {
+                scope: TaskScope::Project(project),
+                filter: TaskFilter::True,
+                sort: TaskSort::default(),
+                after: None,
+                limit: usize::MAX,
+                trashed: false,
+            })
+            .await
+            .expect("all tasks");
+        let ids = Arc::new(all.iter().map(|t| t.id).collect::<Vec<_>>());
+        let statuses: Vec<_> = all.iter().take(5).map(|t| t.status_id).collect();
+        drop(all);
+        let store = Arc::new(store);
+        let gets = store_gets(
+            Arc::clone(&store),
+            Arc::clone(&ids),
+            2,
+            Duration::from_secs(3),
+        )
+        .await;
+        for i in 0..2_000 {
+            let query = TaskQuery {
+                scope: TaskScope::Project(project),
+                filter: TaskFilter::StatusIn(vec![statuses[i % statuses.len()]]),
+                sort: TaskSort::default(),
+                after: None,
+                limit: 50,
+                trashed: false,
+            };
+            store.tasks(&query).await.expect("page");
+        }
+        println!(
+            "  serving-only process ({} tasks, {gets:.0} gets/s, 2,000 pages): peak RSS {:.0} MB",
+            ids.len(),
+            peak_rss_mb().unwrap_or(f64::NAN)
+        );
+    });
+}
+
 fn main() {
+    if let (Ok(dir), Ok(project)) = (
+        std::env::var("TASKLANE_BENCH_SERVE_ONLY_DIR"),
+        std::env::var("TASKLANE_BENCH_SERVE_ONLY_PROJECT"),
+    ) {
+        serve_only(&dir, &project);
+        return;
+    }
     // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing else either.
     let tasks: u64 = std::env::var("TASKLANE_BENCH_TASKS")
         .ok()
@@ -89,8 +149,8 @@ fn main() {
         .worker_threads(2)
         .build()
         .expect("runtime");
-    runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = runtime.block_on(async {
         // `TASKLANE_BENCH_SLED_PERIODIC_MS` measures the relaxed durability mode instead.
         let periodic = std::env::var("TASKLANE_BENCH_SLED_PERIODIC_MS")
             .ok()
@@ -134,7 +194,16 @@ fn main() {
             engine_page_latencies(&fx, 2_000).await
         );
         if let Some(mb) = peak_rss_mb() {
-            println!("  peak RSS of this process: {mb:.0} MB");
+            println!("  peak RSS of this process (it also loaded the tasks and ran raw sled): {mb:.0} MB");
         }
+        fx.project.id
     });
+    // Close the store, then measure a process that only opens it and serves reads.
+    drop(runtime);
+    let status = std::process::Command::new(std::env::current_exe().expect("bench binary"))
+        .env("TASKLANE_BENCH_SERVE_ONLY_DIR", dir.path())
+        .env("TASKLANE_BENCH_SERVE_ONLY_PROJECT", project.to_string())
+        .status()
+        .expect("serving-only process");
+    assert!(status.success(), "the serving-only process failed");
 }
