@@ -496,14 +496,44 @@ impl<S: Store> Engine<S> {
         Ok(out)
     }
 
-    pub(crate) async fn view(&self, task: Task, project: &Project) -> Result<TaskView> {
+    /// The open blockers of each of `tasks`, read with one read of the edges; each blocker is
+    /// looked at once.
+    pub(crate) async fn open_blockers_of_tasks(
+        &self,
+        tasks: &[TaskId],
+    ) -> Result<HashMap<TaskId, Vec<TaskId>>> {
+        let store = self.store();
         let mut workflows = HashMap::new();
+        let mut open: HashMap<TaskId, bool> = HashMap::new();
+        let mut blocked: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
+        for edge in store.blockers_of_tasks(tasks).await? {
+            let is_open = match open.get(&edge.blocker_id) {
+                Some(known) => *known,
+                None => {
+                    let known = match store.task(edge.blocker_id).await? {
+                        Some(blocker) => self.is_open(&blocker, &mut workflows).await?,
+                        None => false,
+                    };
+                    open.insert(edge.blocker_id, known);
+                    known
+                }
+            };
+            if is_open {
+                blocked
+                    .entry(edge.task_id)
+                    .or_default()
+                    .push(edge.blocker_id);
+            }
+        }
+        Ok(blocked)
+    }
+
+    pub(crate) async fn view(&self, task: Task, project: &Project) -> Result<TaskView> {
         let blocked_by = self
-            .open_blockers(task.id, &mut workflows)
+            .open_blockers_of_tasks(&[task.id])
             .await?
-            .iter()
-            .map(|t| t.id)
-            .collect();
+            .remove(&task.id)
+            .unwrap_or_default();
         Ok(TaskView {
             key: task.key(&project.key),
             task,
@@ -827,31 +857,8 @@ impl<S: Store> Tasks<'_, S> {
         } else {
             None
         };
-        // The page's open blockers in one read of the edges, each blocker looked at once.
         let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
-        let store = engine.store();
-        let mut workflows = HashMap::new();
-        let mut open: HashMap<TaskId, bool> = HashMap::new();
-        let mut blocked: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
-        for edge in store.blockers_of_tasks(&ids).await? {
-            let is_open = match open.get(&edge.blocker_id) {
-                Some(known) => *known,
-                None => {
-                    let known = match store.task(edge.blocker_id).await? {
-                        Some(blocker) => engine.is_open(&blocker, &mut workflows).await?,
-                        None => false,
-                    };
-                    open.insert(edge.blocker_id, known);
-                    known
-                }
-            };
-            if is_open {
-                blocked
-                    .entry(edge.task_id)
-                    .or_default()
-                    .push(edge.blocker_id);
-            }
-        }
+        let mut blocked = engine.open_blockers_of_tasks(&ids).await?;
         let mut items = Vec::with_capacity(tasks.len());
         for task in tasks {
             let project = projects
