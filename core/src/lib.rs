@@ -3,7 +3,9 @@
 //! The engine of Tasklane: a team task manager as a library. This crate holds the domain types,
 //! every business rule and permission check, the domain events, the storage contract
 //! ([`store::Store`]) with an in-memory reference store ([`store::MemoryStore`]), and — behind
-//! the feature `testkit` — the conformance suite every storage adapter runs.
+//! the feature `testkit` — the conformance suite every storage adapter runs. The engine times
+//! its store commits through the `metrics` facade ([`telemetry`]: `tasklane_engine_commit_seconds`,
+//! `tasklane_engine_commit_retries_total`); it installs no recorder of its own.
 //!
 //! ```
 //! use tasklane_core::{Engine, EngineConfig, MemoryStore, NewProject, NewTask, NewUser};
@@ -48,6 +50,7 @@ pub mod model;
 pub mod position;
 pub mod query;
 pub mod store;
+pub mod telemetry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

@@ -181,7 +181,9 @@ impl World {
                 let (Some(t), Some(b)) = (self.task(*task), self.task(*blocker)) else {
                     return Ok(());
                 };
-                tasks.remove_dependency(&self.actor(*who), &t, &b).await?;
+                tasks
+                    .remove_dependency(&self.actor(*who), &t, &b, None)
+                    .await?;
             }
             Op::Reparent { who, task, parent } => {
                 let Some(t) = self.task(*task) else {

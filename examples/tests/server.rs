@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod scenario;
+
 const BIN: &str = env!("CARGO_BIN_EXE_tasklane");
 const PASSWORD: &str = "correct horse battery";
 
@@ -514,6 +516,19 @@ async fn sled_walk_survives_a_restart_and_exports() {
     assert_eq!(project["comments"].as_array().unwrap().len(), 1);
 }
 
+/// Every route of the contract, with the statuses it names, through the real binary on sled
+/// (see `scenario/mod.rs`).
+#[tokio::test]
+async fn sled_walk_covers_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    scenario::every_route(scenario::Launch {
+        args: vec!["--data-dir".into(), data.to_str().unwrap().into()],
+        env: Vec::new(),
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn trashed_tasks_are_exported() {
     let dir = tempfile::tempdir().unwrap();
@@ -959,6 +974,19 @@ mod postgres {
         );
         let (status, log) = s.terminate();
         assert_clean_exit(status, &log);
+    }
+
+    /// Every route of the contract, with the statuses it names, through the real binary on
+    /// PostgreSQL (see `scenario/mod.rs`).
+    #[tokio::test]
+    async fn postgres_walk_covers_every_route() {
+        let Some(url) = test_url() else { return };
+        let schema = Schema::new(&url);
+        scenario::every_route(scenario::Launch {
+            args: vec!["--database-url".into(), url.clone()],
+            env: vec![("TASKLANE_POSTGRES__SCHEMA".into(), schema.name.clone())],
+        })
+        .await;
     }
 
     #[test]

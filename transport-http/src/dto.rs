@@ -1273,7 +1273,7 @@ impl From<&Comment> for CommentDto {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ActivityQuery {
-    /// Only events after this sequence number.
+    /// Only events after this sequence number (an `int64`: larger numbers are refused).
     #[serde(default)]
     pub since: Option<u64>,
     /// The `next_cursor` of the previous page (the same as `since`).

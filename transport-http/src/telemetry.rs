@@ -11,6 +11,9 @@
 //!   with [`count_connections`].
 //! - `tasklane_store_errors_total{kind}`: store failures answered with a 5xx (`unavailable`,
 //!   `corrupt`, ...).
+//! - the engine's own metrics (`tasklane_core::telemetry`): `tasklane_engine_commit_seconds{outcome}`,
+//!   a histogram of store commit latency (50 µs to 5 s), and
+//!   `tasklane_engine_commit_retries_total`.
 //!
 //! The recorder is global: the first router built installs it once per process (later routers,
 //! as in tests, reuse it). When the application installed another recorder first, `/metrics`
@@ -30,7 +33,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics::{counter, gauge, histogram, Gauge, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tasklane_core::StoreError;
+use tasklane_core::{telemetry, StoreError};
 
 use crate::error::Problem;
 
@@ -55,6 +58,12 @@ pub(crate) fn install() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), &BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(telemetry::COMMIT_SECONDS.to_owned()),
+                        &telemetry::COMMIT_SECONDS_BUCKETS,
+                    )
+                })
                 .map(PrometheusBuilder::build_recorder);
             let recorder = match recorder {
                 Ok(recorder) => recorder,
@@ -92,6 +101,7 @@ fn describe() {
         Unit::Count,
         "Store failures answered with a 5xx, by kind."
     );
+    telemetry::describe();
 }
 
 /// Counts a store failure that is answered with a 5xx.

@@ -971,6 +971,29 @@ async fn tasks() {
     s.get(&format!("/tasks/{t1}/activity?since=-1"), &ada)
         .await
         .problem(422);
+    // `since` and `cursor` are int64 in the document: beyond that is a 422 naming each.
+    let r = s
+        .get(
+            &format!(
+                "/tasks/{t1}/activity?since=9223372036854775808&cursor=18446744073709551615&limit=0"
+            ),
+            &ada,
+        )
+        .await
+        .problem(422);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["since", "cursor", "limit"], "{}", r.text);
+    s.get(
+        &format!("/tasks/{t1}/activity?since=9223372036854775807"),
+        &ada,
+    )
+    .await
+    .expect(200);
 }
 
 #[tokio::test]

@@ -1,9 +1,11 @@
 //! `GET /metrics`: Prometheus text without a token; requests counted by method, matched route
-//! template and status, latency histograms, requests in flight and open connections.
+//! template and status, latency histograms, requests in flight, open connections, and the
+//! engine's commit latency.
 
 mod common;
 
 use common::TestServer;
+use serde_json::json;
 
 /// The value of the sample `name{labels}` (labels in the exporter's order), if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -123,4 +125,67 @@ async fn many_routers_share_one_recorder() {
             .await
             .expect(200);
     }
+}
+
+/// The engine times every store commit: `tasklane_engine_commit_seconds{outcome}` is a histogram
+/// with the engine's buckets, and creating a task adds to its count.
+#[tokio::test]
+async fn engine_commit_latency_is_a_histogram() {
+    let s = TestServer::start().await;
+    let commits = |text: &str| {
+        sample(
+            text,
+            r#"tasklane_engine_commit_seconds_count{outcome="ok"}"#,
+        )
+    };
+    let (ada, _) = s.register("Ada").await;
+    let ws = s
+        .post("/workspaces", &ada, json!({"name": "Analytical"}))
+        .await
+        .expect(201)
+        .id();
+    let p = s
+        .post(
+            &format!("/workspaces/{ws}/projects"),
+            &ada,
+            json!({"key": "ENG", "name": "Engine"}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let metrics = || async {
+        s.call_with("GET", "/metrics", None, None, &[])
+            .await
+            .expect(200)
+            .text
+    };
+    let before = commits(&metrics().await).expect("commits counted");
+    assert!(before >= 3.0, "register, workspace, project: {before}");
+
+    s.post(
+        &format!("/projects/{p}/tasks"),
+        &ada,
+        json!({"title": "Design the mill"}),
+    )
+    .await
+    .expect(201);
+    let text = metrics().await;
+    // Other tests in this process commit too: at least ours are counted.
+    let after = commits(&text).unwrap_or_else(|| panic!("no commit histogram:\n{text}"));
+    assert!(after >= before + 1.0, "{before} -> {after}");
+    assert!(
+        text.contains("# TYPE tasklane_engine_commit_seconds histogram"),
+        "{text}"
+    );
+    // The engine's buckets (50 µs to 5 s), not the exporter's defaults.
+    for le in ["0.00005", "0.001", "5"] {
+        let bucket = format!(r#"tasklane_engine_commit_seconds_bucket{{outcome="ok",le="{le}"}}"#);
+        assert!(text.contains(&bucket), "no {bucket}:\n{text}");
+    }
+    let sum = sample(
+        text.as_str(),
+        r#"tasklane_engine_commit_seconds_sum{outcome="ok"}"#,
+    )
+    .expect("a sum");
+    assert!(sum > 0.0, "{sum}");
 }

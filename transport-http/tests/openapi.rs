@@ -103,10 +103,7 @@ fn operations_are_well_formed() {
             if params.iter().any(|p| p["name"] == "If-Match") {
                 assert!(codes.contains("412"), "{at}: If-Match but no 412");
             }
-            // Tokens and dependencies carry no version of their own.
-            let unversioned =
-                path.starts_with("/api/v1/me/tokens/") || path.contains("/dependencies/");
-            if ["patch", "delete", "put"].contains(&method) && secured && !unversioned {
+            if ["patch", "delete", "put"].contains(&method) && secured {
                 assert!(
                     params.iter().any(|p| p["name"] == "If-Match"),
                     "{at}: no If-Match"

@@ -7,7 +7,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{Actor, Engine, PasswordHashing};
+use super::{check_version, Actor, Engine, PasswordHashing};
 use crate::error::{Error, ObjectKind, Result, Validation};
 use crate::ids::{TokenId, UserId};
 use crate::model::{ApiToken, TokenKind, TokenScope, User};
@@ -312,7 +312,7 @@ impl<S: Store> Accounts<'_, S> {
                 expected: Expected::Version(token.version),
             });
             // Losing this race to a concurrent request only loses a timestamp.
-            let _ = store.commit(commit).await;
+            let _ = self.engine.commit(commit).await;
         }
         Ok(Actor {
             user_id: user.id,
@@ -340,7 +340,7 @@ impl<S: Store> Accounts<'_, S> {
         let id = actor
             .token_id
             .ok_or_else(|| Error::invalid("token", "this call was not made with a token"))?;
-        self.revoke(actor.user_id, id).await
+        self.revoke(actor.user_id, id, None).await
     }
 
     /// Issues a personal token for the actor. Its secret is in the result and nowhere else.
@@ -386,17 +386,25 @@ impl<S: Store> Accounts<'_, S> {
             .collect())
     }
 
-    /// Revokes one of the actor's tokens.
+    /// Revokes one of the actor's tokens. With `expected_version`, only if the token is still at
+    /// that version (a token's version also moves when its `last_used_at` is recorded, at most
+    /// once a minute).
     ///
-    /// Errors: not the actor's token, or already revoked → not found; read-only actor → forbidden.
-    pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
+    /// Errors: not the actor's token, or already revoked → not found; read-only actor → forbidden;
+    /// the token changed since `expected_version` → [`crate::Conflict::StaleVersion`].
+    pub async fn revoke_token(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        expected_version: Option<u64>,
+    ) -> Result<()> {
         if !actor.can_write {
             return Err(Error::forbidden("this token is read-only"));
         }
-        self.revoke(actor.user_id, id).await
+        self.revoke(actor.user_id, id, expected_version).await
     }
 
-    async fn revoke(&self, user: UserId, id: TokenId) -> Result<()> {
+    async fn revoke(&self, user: UserId, id: TokenId, expected_version: Option<u64>) -> Result<()> {
         self.engine
             .retrying(|| async {
                 let token = self
@@ -406,6 +414,7 @@ impl<S: Store> Accounts<'_, S> {
                     .await?
                     .filter(|t| t.user_id == user && t.revoked_at.is_none())
                     .ok_or(Error::not_found(ObjectKind::Token))?;
+                check_version(expected_version, token.version)?;
                 let mut revoked = token.clone();
                 revoked.revoked_at = Some(self.engine.now());
                 revoked.version += 1;

@@ -291,8 +291,13 @@ impl<S: Store> Engine<S> {
         self.inner.ids.new_id()
     }
 
+    /// Commits through the store, timing it (`tasklane_engine_commit_seconds`, see
+    /// [`crate::telemetry`]). Every commit of the engine goes through here.
     pub(crate) async fn commit(&self, commit: Commit) -> Result<CommitReceipt> {
-        Ok(self.inner.store.commit(commit).await?)
+        let start = std::time::Instant::now();
+        let result = self.inner.store.commit(commit).await;
+        crate::telemetry::commit_finished(start.elapsed(), &result);
+        Ok(result?)
     }
 
     /// Runs a read-modify-write, again when a concurrent commit changed what it read.
@@ -306,6 +311,7 @@ impl<S: Store> Engine<S> {
             tries += 1;
             match attempt().await {
                 Err(Error::Conflict(Conflict::ConcurrentWrite { .. })) if tries < MAX_ATTEMPTS => {
+                    crate::telemetry::commit_retried();
                     // Let the commit that won finish its work before reading again.
                     YieldNow { yielded: false }.await;
                     continue;

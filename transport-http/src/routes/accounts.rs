@@ -9,7 +9,7 @@ use crate::dto::{
     ListDto, LoginBody, LoginDto, NewTokenBody, RegisterBody, RegisterDto, TokenDto, UserDto,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{path_id, ApiJson, Auth, Base, ClientAddr};
+use crate::extract::{path_id, ApiJson, Auth, Base, ClientAddr, IfMatch};
 use crate::AppState;
 
 /// `POST /auth/register` → 201 `{user, token, expires_at}`.
@@ -200,26 +200,34 @@ pub(crate) async fn list_tokens<S: Store>(
     )))
 }
 
-/// `DELETE /me/tokens/{id}` → 204; the token stops working.
+/// `DELETE /me/tokens/{id}` → 204; the token stops working. Honours `If-Match`.
+///
+/// `If-Match` is compared with the token's `version` (its `ETag` at creation, `version` in the
+/// list), which also moves when the token's use is recorded (`last_used_at`).
 #[utoipa::path(
     delete,
     path = "/api/v1/me/tokens/{id}",
     tag = "accounts",
     operation_id = "revoke_token",
-    params(crate::openapi::IdPath),
+    params(crate::openapi::IdPath, crate::openapi::IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The token stops working."),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 412, response = crate::openapi::PreconditionFailed),
     )
 )]
 pub(crate) async fn revoke_token<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
     Path(id): Path<String>,
+    IfMatch(version): IfMatch,
 ) -> ApiResult<Response> {
     let id: TokenId = path_id(&id, ObjectKind::Token)?;
-    st.engine.accounts().revoke_token(&actor, id).await?;
+    st.engine
+        .accounts()
+        .revoke_token(&actor, id, version)
+        .await?;
     Ok(no_content())
 }

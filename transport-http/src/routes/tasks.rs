@@ -355,31 +355,37 @@ pub(crate) async fn add_dependency<S: Store>(
     ))
 }
 
-/// `DELETE /tasks/{task}/dependencies/{blocker}` → 204.
+/// `DELETE /tasks/{task}/dependencies/{blocker}` → 204; honours `If-Match`.
+///
+/// `If-Match` is compared with the blocked task's version: an edge has no representation of its
+/// own (it shows in the task's `blocked_by`, and `POST /tasks/{task}/dependencies` answers with
+/// that task and its `ETag`).
 #[utoipa::path(
     delete,
     path = "/api/v1/tasks/{task}/dependencies/{blocker}",
     tag = "tasks",
     operation_id = "remove_dependency",
-    params(crate::openapi::DependencyPath),
+    params(crate::openapi::DependencyPath, crate::openapi::IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Done."),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
     )
 )]
 pub(crate) async fn remove_dependency<S: Store>(
     State(st): State<AppState<S>>,
     Auth(actor): Auth,
     Path((task, blocker)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
 ) -> ApiResult<Response> {
     let blocker =
         TaskRef::from_str(&blocker).map_err(|_| Error::not_found(ObjectKind::Dependency))?;
     st.engine
         .tasks()
-        .remove_dependency(&actor, &task_ref(&task)?, &blocker)
+        .remove_dependency(&actor, &task_ref(&task)?, &blocker, version)
         .await?;
     Ok(no_content())
 }

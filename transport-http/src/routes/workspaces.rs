@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use tasklane_core::engine::MemberRef;
-use tasklane_core::{Error, ObjectKind, Store, UserId, WorkspaceId};
+use tasklane_core::{Error, FieldError, ObjectKind, Store, UserId, WorkspaceId};
 
 use super::{created, no_content, object};
 use crate::dto::{
@@ -282,11 +282,27 @@ pub(crate) fn activity_page(
     }
 }
 
-/// The `since` and `limit` of an activity query.
+/// The `since` and `limit` of an activity query. `since` and `cursor` are documented as
+/// `int64`: a larger number is refused (422) rather than read as a `u64`.
 pub(crate) fn activity_params(q: &ActivityQuery) -> ApiResult<(u64, usize)> {
+    let mut errors = Vec::new();
+    for (field, value) in [("since", q.since), ("cursor", q.cursor)] {
+        if value.is_some_and(|v| i64::try_from(v).is_err()) {
+            errors.push(FieldError {
+                field: field.to_owned(),
+                message: format!("must be between 0 and {}", i64::MAX),
+            });
+        }
+    }
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("limit", "must be between 1 and 200").into());
+        errors.push(FieldError {
+            field: "limit".to_owned(),
+            message: "must be between 1 and 200".to_owned(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors).into());
     }
     Ok((q.cursor.or(q.since).unwrap_or(0), limit))
 }

@@ -1351,14 +1351,19 @@ impl<S: Store> Tasks<'_, S> {
             .await
     }
 
-    /// Removes the edge "`blocker` blocks `task`".
+    /// Removes the edge "`blocker` blocks `task`". With `expected_version`, only if the blocked
+    /// task is still at that version: an edge has no version a caller ever sees (it is immutable,
+    /// always at 1), it shows in the blocked task's `blocked_by`, so the blocked task's version
+    /// stands for it. Adding or removing an edge does not change that version.
     ///
-    /// Errors: the task or the edge not found; forbidden.
+    /// Errors: the task or the edge not found; forbidden; the blocked task changed since
+    /// `expected_version` → [`Conflict::StaleVersion`].
     pub async fn remove_dependency(
         &self,
         actor: &Actor,
         task: &TaskRef,
         blocker: &TaskRef,
+        expected_version: Option<u64>,
     ) -> Result<TaskView> {
         self.engine
             .retrying(|| async {
@@ -1376,6 +1381,7 @@ impl<S: Store> Tasks<'_, S> {
                     .into_iter()
                     .find(|d| d.blocker_id == blocker_id)
                     .ok_or(Error::not_found(ObjectKind::Dependency))?;
+                check_version(expected_version, blocked.version)?;
                 let mut commit = Commit::new();
                 commit
                     .delete(

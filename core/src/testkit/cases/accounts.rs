@@ -353,13 +353,39 @@ pub async fn accounts_token_scopes_expiry_and_revocation<S: Store>(store: S) {
         accounts.authenticate(&ci.secret).await,
         "the CI token works",
     );
+    // With an expected version (HTTP `If-Match`), a stale one refuses the revocation. Recording
+    // the token's first use moved its version.
+    let current = ok(accounts.list_tokens(&mia).await, "list tokens")
+        .into_iter()
+        .find(|t| t.id == ci.token.id)
+        .expect("the CI token is listed");
+    assert!(
+        current.version > ci.token.version,
+        "recording the first use changes the version"
+    );
+    let stale = conflict(
+        accounts
+            .revoke_token(&mia, ci.token.id, Some(ci.token.version))
+            .await,
+        "revoking with a stale version",
+    );
+    assert!(
+        matches!(stale, Conflict::StaleVersion { .. }),
+        "got {stale:?}"
+    );
     ok(
-        accounts.revoke_token(&mia, ci.token.id).await,
-        "revoke the CI token",
+        accounts.authenticate(&ci.secret).await,
+        "a refused revocation leaves the token working",
+    );
+    ok(
+        accounts
+            .revoke_token(&mia, ci.token.id, Some(current.version))
+            .await,
+        "revoke the CI token at its current version",
     );
     unauthenticated(accounts.authenticate(&ci.secret).await, "a revoked token");
     not_found(
-        accounts.revoke_token(&mia, ci.token.id).await,
+        accounts.revoke_token(&mia, ci.token.id, None).await,
         "revoking an already revoked token",
     );
 
@@ -369,7 +395,9 @@ pub async fn accounts_token_scopes_expiry_and_revocation<S: Store>(store: S) {
         "Olivia logs in",
     );
     not_found(
-        accounts.revoke_token(&mia, owner_session.token.id).await,
+        accounts
+            .revoke_token(&mia, owner_session.token.id, None)
+            .await,
         "revoking another user's token",
     );
     ok(

@@ -872,7 +872,7 @@ pub async fn projects_from_template<S: Store>(store: S) {
     // The closed dependency exists too: removing it succeeds.
     ok(
         e.tasks()
-            .remove_dependency(&f.member, &by_key("LAUNCH-2"), &by_key("LAUNCH-3"))
+            .remove_dependency(&f.member, &by_key("LAUNCH-2"), &by_key("LAUNCH-3"), None)
             .await,
         "the copied edge LAUNCH-3 blocks LAUNCH-2 exists",
     );

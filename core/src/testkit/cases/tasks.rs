@@ -1121,25 +1121,50 @@ pub async fn tasks_dependencies_and_cycles<S: Store>(store: S) {
         "a blocker from another workspace",
     );
 
-    // Removing edges.
+    // Removing edges. An expected version is the blocked task's: a stale one refuses.
+    let current = ok(e.tasks().get(&f.member, &ta).await, "read A")
+        .task
+        .version;
+    let stale = conflict(
+        e.tasks()
+            .remove_dependency(&f.member, &ta, &tb, Some(current + 1))
+            .await,
+        "remove an edge with a stale version of the blocked task",
+    );
+    assert!(
+        matches!(stale, Conflict::StaleVersion { .. }),
+        "got {stale:?}"
+    );
+    assert!(
+        ok(e.tasks().get(&f.member, &ta).await, "read A")
+            .blocked_by
+            .contains(&b.task.id),
+        "a refused removal leaves the edge"
+    );
     let view = ok(
-        e.tasks().remove_dependency(&f.member, &ta, &tb).await,
+        e.tasks()
+            .remove_dependency(&f.member, &ta, &tb, Some(current))
+            .await,
         "remove B from A's blockers",
+    );
+    assert_eq!(
+        view.task.version, current,
+        "removing an edge leaves the task's version"
     );
     assert!(view.blocked_by.is_empty());
     not_found(
-        e.tasks().remove_dependency(&f.member, &ta, &tb).await,
+        e.tasks().remove_dependency(&f.member, &ta, &tb, None).await,
         "remove a missing edge",
     );
     not_found(
         e.tasks()
-            .remove_dependency(&f.member, &by_id(z.task.id), &by_id(x.task.id))
+            .remove_dependency(&f.member, &by_id(z.task.id), &by_id(x.task.id), None)
             .await,
         "remove an edge that never existed",
     );
     ok(
         e.tasks()
-            .remove_dependency(&f.member, &by_key(&x.key), &by_key(&y.key))
+            .remove_dependency(&f.member, &by_key(&x.key), &by_key(&y.key), None)
             .await,
         "remove by keys",
     );

@@ -459,7 +459,7 @@ pub async fn outsiders_see_nothing<S: Store>(store: S) {
     );
     not_found(
         e.tasks()
-            .remove_dependency(o, &by_id(child.task.id), &t)
+            .remove_dependency(o, &by_id(child.task.id), &t, None)
             .await,
         "remove a dependency",
     );
@@ -810,7 +810,9 @@ pub async fn guests_read_and_comment_only<S: Store>(store: S) {
         "guest adds a dependency",
     );
     forbidden(
-        e.tasks().remove_dependency(g, &by_id(b.task.id), &t).await,
+        e.tasks()
+            .remove_dependency(g, &by_id(b.task.id), &t, None)
+            .await,
         "guest removes a dependency",
     );
     forbidden(
