@@ -3,11 +3,12 @@
 
 use std::any::Any;
 
-use axum::extract::OriginalUri;
+use axum::extract::{DefaultBodyLimit, OriginalUri};
 use axum::http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderName, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -138,17 +139,24 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     )
 }
 
-/// Wraps the routes, outermost first: metrics, request id (set, then propagated to the
-/// response), CORS, tracing, compression, the problem rewrite, rate limits, the panic catcher and
-/// the timeout.
+/// Wraps the routes, outermost first: the body limit, metrics, request id (set, then propagated
+/// to the response), CORS, tracing, compression, the problem rewrite, rate limits, the panic
+/// catcher and the timeout.
+///
+/// Every `Router::layer` call boxes the service it wraps, which costs each request a clone of the
+/// boxed service, a boxed future and moves of the nested future; so the layers are grouped with
+/// `ServiceBuilder` (the first one listed is the outermost) and applied in as few calls as the
+/// optional ones (rate limits, CORS) allow.
 pub(crate) fn wrap(app: Router, config: &HttpConfig) -> Router {
-    let app = app
-        .layer(Extension(BodyLimit(config.body_limit)))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
-        .layer(CatchPanicLayer::custom(panic_response));
+    let app = app.layer(
+        ServiceBuilder::new()
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                config.request_timeout,
+            ))
+            .layer(Extension(BodyLimit(config.body_limit))),
+    );
     // `Router::layer` wraps each handler separately, and the method router adds `Allow` to a 405
     // outside those layers; wrapping the whole router as one service lets the rewrite see it.
     let mut app = Router::new().fallback_service(app);
@@ -158,17 +166,23 @@ pub(crate) fn wrap(app: Router, config: &HttpConfig) -> Router {
             crate::rate::limit,
         ));
     }
-    let app = app
-        .layer(axum::middleware::map_response(problem_for_empty_errors))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span));
+    let app = app.layer(
+        ServiceBuilder::new()
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(CompressionLayer::new())
+            .layer(axum::middleware::map_response(problem_for_empty_errors)),
+    );
     let app = match cors(&config.cors_origins) {
         Some(layer) => app.layer(layer),
         None => app,
     };
-    app.layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuidV7))
-        .layer(axum::middleware::from_fn(crate::telemetry::track))
+    app.layer(
+        ServiceBuilder::new()
+            .layer(DefaultBodyLimit::max(config.body_limit))
+            .layer(axum::middleware::from_fn(crate::telemetry::track))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuidV7))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+    )
 }
 
 #[cfg(test)]

@@ -44,7 +44,6 @@ pub use telemetry::{count_connections, CountConnections, Counted};
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tasklane_core::{Engine, Store};
 
@@ -84,7 +83,7 @@ pub fn router<S: Store>(engine: Engine<S>, config: HttpConfig) -> Router {
         .layer(axum::Extension(idempotency::Idempotency::new(
             state.config.body_limit,
         )));
-    layers::wrap(app, &state.config).layer(DefaultBodyLimit::max(state.config.body_limit))
+    layers::wrap(app, &state.config)
 }
 
 /// Every route [`router`] serves (method and path template from the router's root), in the
