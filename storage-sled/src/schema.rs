@@ -22,8 +22,8 @@ use crate::keys::Key;
 ///
 /// * 1: the first layout, without the per-scope event indexes.
 /// * 2: adds `events_by_workspace`, `events_by_project` and `events_by_task`.
-/// * 3: one sled tree ([`STORE_TREE`]) holds every logical tree as a key space (see
-///   [`crate::space`]), so that a commit is one atomic batch; the last seq is no longer kept in
+/// * 3: one sled tree (`tasklane`) holds every logical tree as a key space (see the crate
+///   documentation), so that a commit is one atomic batch; the last seq is no longer kept in
 ///   `meta` (it is the log's last key).
 ///
 /// An older database is upgraded on open: its records and log are copied into the spaces and

@@ -49,8 +49,8 @@ pub enum Durability {
     /// other readers as soon as the commit is applied, slightly before its flush.
     #[default]
     Flush,
-    /// Relaxed: `commit` returns as soon as the commit is applied in memory, and a background
-    /// thread flushes every `every_ms` milliseconds. A crash loses at most the commits of the
+    /// Relaxed: `commit` returns as soon as the commit is applied in memory, and sled's
+    /// background thread flushes every `every_ms` milliseconds. A crash loses at most the commits of the
     /// last interval (never part of a commit: recovery is atomic per commit). Events are visible
     /// as soon as they are applied.
     Periodic {
@@ -163,8 +163,8 @@ fn u64_value(bytes: Option<IVec>, what: &str) -> StoreResult<u64> {
 impl SledStore {
     /// Opens (or creates) the store described by `config`.
     ///
-    /// A database with an older schema version is upgraded (its indexes are rebuilt from the
-    /// records and the log). Errors: [`SledError::Locked`] when another process (or another
+    /// A database with an older schema version is upgraded (its records and log are copied
+    /// into the current layout and the indexes rebuilt from them). Errors: [`SledError::Locked`] when another process (or another
     /// open store in this one) has the directory open, after waiting a second for it to close;
     /// [`SledError::SchemaTooNew`] / [`SledError::SchemaUnknown`] when the directory holds a
     /// database this build cannot read; [`SledError::Sled`] for I/O errors.
