@@ -2,6 +2,10 @@
 //!
 //! Run with `cargo bench -p tasklane-benches --bench engine`.
 
+/// The server's allocator (see `tasklane-server`), so that the figures are what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::sync::Arc;
 

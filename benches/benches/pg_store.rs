@@ -5,6 +5,10 @@
 //! (`TASKLANE_BENCH_TASKS` sets the project size, 100,000 by default). The store lives in a
 //! schema of its own, dropped at the end.
 
+/// The server's allocator (see `tasklane-server`), so that the figures are what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,7 +1,12 @@
 //! The sled store under load, beside raw sled doing the same bytes with the same flush policy.
 //!
 //! Run with `cargo bench -p tasklane-benches --bench sled_store` (`TASKLANE_BENCH_TASKS` sets the
-//! project size, 100,000 by default).
+//! project size, 100,000 by default; `TASKLANE_BENCH_CREATIONS_ONLY=1` stops after the task
+//! creations).
+
+/// The server's allocator (see `tasklane-server`), so that the figures are what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -171,6 +176,11 @@ fn main() {
 
         let scratch = fx.project_named("SCRATCH").await;
         let rate = engine_creations(&fx, scratch.id, WRITERS, Duration::from_secs(5)).await;
+        if std::env::var_os("TASKLANE_BENCH_CREATIONS_ONLY").is_some() {
+            // A quick look at the write path alone.
+            println!("  task creations, {WRITERS} writers, engine: {rate:.0}/s");
+            std::process::exit(0);
+        }
         let raw = raw_sled_inserts(Duration::from_secs(5), sample.clone(), periodic.is_none());
         println!(
             "  task creations, {WRITERS} writers, engine: {rate:.0}/s; raw sled insert+flush: {raw:.0}/s ({:.0}% of raw)",

@@ -26,6 +26,12 @@ use crate::cli::{Cli, Command};
 use crate::error::Error;
 use crate::settings::{LogFormat, Settings};
 
+/// mimalloc rather than the system allocator: sled's copy-on-write pages and the HTTP stack
+/// allocate small blocks from many threads, where glibc's malloc spends measurably more (the
+/// load runs in docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse_checked();
     let settings = match settings::load(cli.global.config.as_deref(), cli.overrides()) {

@@ -74,6 +74,36 @@ CROSS JOIN unnest($2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7
     WITH ORDINALITY AS e(at_ns, actor_id, workspace_id, project_id, task_id, kind, ord)
 RETURNING seq";
 
+/// The event part of [`one_statement`]: the same as [`APPEND_EVENTS`], as common table
+/// expressions after the inserts, with its parameters numbered from `{p}` on.
+fn append_events_ctes(p: usize) -> String {
+    format!(
+        "log_lock AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(1952543, hashtext(current_schema()))
+),
+bump AS (
+    UPDATE event_log SET last_seq = last_seq + ${p}
+    WHERE id AND EXISTS (SELECT 1 FROM log_lock)
+    RETURNING last_seq - ${p} AS base
+),
+appended AS (
+    INSERT INTO events (seq, at_ns, actor_id, workspace_id, project_id, task_id, kind)
+    SELECT bump.base + e.ord, e.at_ns::numeric, e.actor_id, e.workspace_id, e.project_id, e.task_id, e.kind
+    FROM bump
+    CROSS JOIN unnest(${}::text[], ${}::uuid[], ${}::uuid[], ${}::uuid[], ${}::uuid[], ${}::jsonb[])
+        WITH ORDINALITY AS e(at_ns, actor_id, workspace_id, project_id, task_id, kind, ord)
+    RETURNING seq
+)
+SELECT seq FROM appended",
+        p + 1,
+        p + 2,
+        p + 3,
+        p + 4,
+        p + 5,
+        p + 6
+    )
+}
+
 /// Why one attempt failed.
 enum Failure {
     /// Try the whole commit again.
@@ -164,6 +194,18 @@ async fn try_commit(
     counters: &Counters,
     commit: &Commit,
 ) -> Result<CommitReceipt, Failure> {
+    // Inserts with events go as one statement first; if that fails for any reason, in a
+    // transaction, which tells exactly which write fails and how.
+    match one_statement(pool, &[commit]).await {
+        Some(Ok(mut receipts)) => {
+            counters
+                .single_statement_commits
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(receipts.pop().unwrap_or_default());
+        }
+        Some(Err(Failure::Unknown(e))) => return Err(Failure::Unknown(e)),
+        Some(Err(_)) | None => {}
+    }
     // Many writes go in bulk first; if that fails for any reason, write by write, which tells
     // exactly which write fails and how.
     if commit.writes.len() >= 3 {
@@ -389,6 +431,118 @@ async fn apply_bulk(
     Ok(())
 }
 
+/// Runs a group that only inserts records and appends events as one statement, in a transaction
+/// of its own (one round trip instead of `BEGIN`, a statement per table, the events and
+/// `COMMIT`): the inserts and the event append are common table expressions of one `INSERT`, and
+/// the log's advisory lock is held until the statement's implicit commit, as in the transaction
+/// path. `None` when the group has other writes, or no events, and must take the transaction
+/// path. A database error means nothing was applied (the caller then runs the commits one by one,
+/// which reports exactly what failed); a lost connection means the outcome is unknown.
+async fn one_statement(
+    pool: &PgPool,
+    commits: &[&Commit],
+) -> Option<Result<Vec<CommitReceipt>, Failure>> {
+    let events: Vec<&NewEvent> = commits.iter().flat_map(|c| c.events.iter()).collect();
+    if events.is_empty() {
+        return None;
+    }
+    let tables = records::ALL.len();
+    let mut inserts: Vec<Vec<serde_json::Value>> = vec![Vec::new(); tables];
+    let mut seen = HashSet::new();
+    for write in commits.iter().flat_map(|c| c.writes.iter()) {
+        match write {
+            Write::Put {
+                record,
+                expected: Expected::Absent,
+            } if seen.insert(record.key()) => {
+                let table = records::index_of(table_of(&record.key()));
+                match row_json(record) {
+                    Ok(row) => inserts[table].push(row),
+                    Err(e) => return Some(Err(Failure::Fail(e))),
+                }
+            }
+            _ => return None,
+        }
+    }
+    let mut ctes = Vec::new();
+    let mut batches = Vec::new();
+    for (i, table) in records::ALL.iter().enumerate() {
+        let rows = std::mem::take(&mut inserts[i]);
+        if rows.is_empty() {
+            continue;
+        }
+        let insert = statements_of(table)
+            .insert
+            .replace("$1::jsonb", &format!("${}::jsonb", batches.len() + 1));
+        ctes.push(format!("inserted_{i} AS ({insert})"));
+        batches.push(rows);
+    }
+    ctes.push(append_events_ctes(batches.len() + 1));
+    let sql = format!("WITH {}", ctes.join(",\n"));
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    // Built from the fixed statements of the tables: no input reaches the text.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for rows_of_table in batches {
+        q = q.bind(rows(rows_of_table));
+    }
+    let q = q
+        .bind(count)
+        .bind(events.iter().map(|e| codec::ns(e.at)).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.actor_id.0).collect::<Vec<Uuid>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| e.workspace_id.0)
+                .collect::<Vec<Uuid>>(),
+        )
+        .bind(
+            events
+                .iter()
+                .map(|e| e.project_id.map(|p| p.0))
+                .collect::<Vec<Option<Uuid>>>(),
+        )
+        .bind(
+            events
+                .iter()
+                .map(|e| e.task_id.map(|t| t.0))
+                .collect::<Vec<Option<Uuid>>>(),
+        )
+        .bind(events.iter().map(|e| Json(&e.kind)).collect::<Vec<_>>());
+    let result = match q.fetch_all(pool).await {
+        Ok(rows) => rows,
+        Err(e @ sqlx::Error::Database(_)) => return Some(Err(Failure::db(e))),
+        Err(e) => {
+            return Some(Err(Failure::Unknown(StoreError::Unavailable(format!(
+                "the connection failed while committing; the commit may or may not have been \
+                 applied: {e}"
+            )))))
+        }
+    };
+    let mut seqs = Vec::with_capacity(result.len());
+    for row in result {
+        match row.try_get::<i64, _>(0) {
+            Ok(seq) => match codec::uint(seq, "seq") {
+                Ok(seq) => seqs.push(seq),
+                Err(e) => return Some(Err(Failure::Fail(e))),
+            },
+            Err(e) => return Some(Err(Failure::Fail(map_sqlx(e)))),
+        }
+    }
+    if seqs.len() != events.len() {
+        return Some(Err(Failure::Fail(StoreError::Corrupt(
+            "the event log counter row is missing".to_owned(),
+        ))));
+    }
+    seqs.sort_unstable();
+    let mut seqs = seqs.into_iter();
+    Some(Ok(commits
+        .iter()
+        .map(|c| CommitReceipt {
+            seqs: seqs.by_ref().take(c.events.len()).collect(),
+        })
+        .collect()))
+}
+
 /// Classifies the failure of writing `record`.
 fn unique_failure(e: sqlx::Error, record: &Record) -> Failure {
     if sqlstate(&e).as_deref() != Some(state::UNIQUE_VIOLATION) {
@@ -503,6 +657,8 @@ pub(crate) struct Counters {
     pub bulk_commits: AtomicU64,
     /// Bulk attempts that failed and were re-run commit by commit.
     pub bulk_fallbacks: AtomicU64,
+    /// Commits of inserts and events written as one statement (alone or in a group).
+    pub single_statement_commits: AtomicU64,
 }
 
 /// How many commits one group takes at most.
@@ -638,12 +794,28 @@ async fn run_group(pool: &PgPool, counters: &Counters, group: Vec<Pending>) {
             continue;
         }
         let commits: Vec<&Commit> = segment.iter().map(|p| &p.commit).collect();
-        match try_group(pool, &commits, true).await {
-            Ok(receipts) => {
-                counters.bulk_transactions.fetch_add(1, Ordering::Relaxed);
+        let attempt = match one_statement(pool, &commits).await {
+            Some(Ok(receipts)) => {
                 counters
-                    .bulk_commits
+                    .single_statement_commits
                     .fetch_add(segment.len() as u64, Ordering::Relaxed);
+                Ok(receipts)
+            }
+            // Something in the group fails: on to the commits one by one.
+            Some(Err(failure)) => Err((None, failure)),
+            None => match try_group(pool, &commits, true).await {
+                Ok(receipts) => {
+                    counters.bulk_transactions.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .bulk_commits
+                        .fetch_add(segment.len() as u64, Ordering::Relaxed);
+                    Ok(receipts)
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match attempt {
+            Ok(receipts) => {
                 for (pending, receipt) in segment.into_iter().zip(receipts) {
                     let _ = pending.reply.send(Ok(receipt));
                 }

@@ -178,6 +178,9 @@ pub struct CommitStats {
     /// Bulk attempts that failed (a conflict, a duplicate, a deadlock) and were re-run commit
     /// by commit.
     pub bulk_fallbacks: u64,
+    /// Commits that only inserted records and appended events, written as one statement each
+    /// or with their group (one round trip instead of a transaction's four or more).
+    pub single_statement_commits: u64,
 }
 
 /// The PostgreSQL store. Cheap to clone: clones share one connection pool.
@@ -379,6 +382,7 @@ impl PgStore {
             bulk_transactions: c.bulk_transactions.load(Relaxed),
             bulk_commits: c.bulk_commits.load(Relaxed),
             bulk_fallbacks: c.bulk_fallbacks.load(Relaxed),
+            single_statement_commits: c.single_statement_commits.load(Relaxed),
         }
     }
 

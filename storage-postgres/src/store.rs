@@ -158,6 +158,32 @@ impl Store for PgStore {
         one(self.pool(), q).await
     }
 
+    async fn project_with_membership(
+        &self,
+        id: ProjectId,
+        user: UserId,
+    ) -> StoreResult<Option<(Project, Option<Membership>)>> {
+        let row = sqlx::query(
+            "SELECT p.doc, m.doc FROM projects AS p \
+             LEFT JOIN memberships AS m ON m.workspace_id = p.workspace_id AND m.user_id = $2 \
+             WHERE p.id = $1",
+        )
+        .bind(id.0)
+        .bind(user.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_sqlx)?;
+        row.map(|row| {
+            let project = row.try_get::<Json<Project>, _>(0).map_err(map_sqlx)?.0;
+            let membership = row
+                .try_get::<Option<Json<Membership>>, _>(1)
+                .map_err(map_sqlx)?
+                .map(|m| m.0);
+            Ok((project, membership))
+        })
+        .transpose()
+    }
+
     async fn project_by_key(
         &self,
         workspace: WorkspaceId,

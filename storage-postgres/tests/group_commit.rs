@@ -223,3 +223,94 @@ async fn successful_groups_are_written_in_bulk() {
     assert_eq!(store.members_of_workspace(ws.id).await.unwrap(), vec![]);
     assert_eq!(store.last_seq().await.unwrap(), 120);
 }
+
+/// Commits that only insert records and append events are written as one statement each, or
+/// one per group, never falling back, and their events are numbered in commit order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn insert_only_commits_are_written_as_one_statement() {
+    let Some(store) = common::test_store().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let ws = Workspace {
+        id: WorkspaceId(Uuid::now_v7()),
+        name: "w".into(),
+        created_at: OffsetDateTime::UNIX_EPOCH,
+        version: 1,
+    };
+    let mut c = Commit::new();
+    c.insert(Record::Workspace(ws.clone()));
+    store.commit(c).await.unwrap();
+    let before = store.commit_stats();
+    let mut handles = Vec::new();
+    for w in 0..12 {
+        let store = Arc::clone(&store);
+        let ws = ws.clone();
+        handles.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for n in 0..10 {
+                let u = user(&format!("one{w}n{n}@example.com"));
+                let mut c = Commit::new();
+                c.insert(Record::User(u.clone()))
+                    .insert(Record::Membership(Membership {
+                        workspace_id: ws.id,
+                        user_id: u.id,
+                        role: Role::Member,
+                        created_at: OffsetDateTime::UNIX_EPOCH,
+                        version: 1,
+                    }))
+                    .event(NewEvent {
+                        at: OffsetDateTime::UNIX_EPOCH,
+                        actor_id: u.id,
+                        workspace_id: ws.id,
+                        project_id: None,
+                        task_id: None,
+                        kind: EventKind::MemberAdded {
+                            user_id: u.id,
+                            role: Role::Member,
+                        },
+                    });
+                seqs.extend(store.commit(c).await.unwrap().seqs);
+            }
+            seqs
+        }));
+    }
+    let mut seqs = Vec::new();
+    for h in handles {
+        seqs.extend(h.await.unwrap());
+    }
+    let stats = store.commit_stats();
+    assert_eq!(
+        stats.single_statement_commits - before.single_statement_commits,
+        120,
+        "{stats:?}"
+    );
+    assert_eq!(stats.bulk_fallbacks, before.bulk_fallbacks, "{stats:?}");
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=120).collect::<Vec<u64>>());
+    assert_eq!(store.members_of_workspace(ws.id).await.unwrap().len(), 120);
+    // A duplicate in such a commit fails alone, with the reference store's error.
+    let mut c = Commit::new();
+    c.insert(Record::User(user("one0n0@example.com")))
+        .event(NewEvent {
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor_id: ws_owner(&ws),
+            workspace_id: ws.id,
+            project_id: None,
+            task_id: None,
+            kind: EventKind::MemberAdded {
+                user_id: ws_owner(&ws),
+                role: Role::Member,
+            },
+        });
+    let err = store.commit(c).await.unwrap_err();
+    assert!(
+        matches!(err, tasklane_core::store::StoreError::Duplicate { ref field, .. } if field == "email"),
+        "{err:?}"
+    );
+    assert_eq!(store.last_seq().await.unwrap(), 120);
+}
+
+fn ws_owner(ws: &Workspace) -> tasklane_core::ids::UserId {
+    tasklane_core::ids::UserId(ws.id.0)
+}

@@ -18,10 +18,13 @@
 //!
 //! ## Layout
 //!
-//! One sled tree per record kind (records as JSON, keyed by id: JSON keeps old databases
-//! readable when core adds optional fields), one tree per secondary index, the event log keyed
-//! by the big-endian `seq` with per-workspace, per-project and per-task indexes, and a `meta`
-//! tree with the schema version, the last `seq` and the user count.
+//! One sled tree holds the whole store. It is divided into key spaces, one per record kind
+//! (records as JSON, keyed by id: JSON keeps old databases readable when core adds optional
+//! fields), one per secondary index, the event log keyed by the big-endian `seq` with
+//! per-workspace, per-project and per-task indexes, and `meta` with the schema version and the
+//! user count; each key starts with its space's byte (module `space`). One tree, rather than a
+//! tree per space, makes a commit one sled batch, which sled applies atomically, also across a
+//! crash, at a fraction of the cost of a multi-tree transaction.
 //!
 //! Index keys are order-preserving byte encodings of their parts. Unique indexes (users by
 //! lower-cased e-mail, tokens by secret hash, projects by key and workspace, tasks by project
@@ -35,14 +38,19 @@
 //!
 //! ## Commits
 //!
-//! A commit is one sled transaction over the trees it may touch: it checks each write's
-//! expected version against the stored record, removes the old record's index entries and
-//! claims the new ones (a taken unique slot fails with
+//! The caller encodes its commit (records, index entries, events) and hands it to the store's
+//! applier thread, which applies commits one at a time, in arrival order: it checks each
+//! write's expected version against the stored record, removes the old record's index entries
+//! and claims the new ones (a taken unique slot fails with
 //! [`StoreError::Duplicate`](tasklane_core::store::StoreError) naming `email`, `key`, `number`,
 //! `label` or `token`, as the reference store does), appends the events with the next sequence
-//! numbers and writes the last `seq` to `meta`; all of it is applied or none. Commits are
-//! serialised by the store (sled serialises transactions anyway), so the log's order is the
-//! commit order, and sled recovers each transaction atomically after a crash.
+//! numbers, and writes all of it as one batch; all of it is applied or none. One applier makes
+//! the log's order the commit order without a lock contended by every writer.
+//!
+//! Task numbers are handed out from a counter cached in memory per project (loaded on first
+//! use); the commit that creates a task also writes its project's counter, so the counter on
+//! disk is never behind a stored task and committed numbers are never reused, even after a
+//! crash.
 //!
 //! Reads made of several sled operations (lists, pages, lookups through an index) run under a
 //! sequence lock over commits and retry when a commit landed meanwhile (after a few tries they
@@ -50,18 +58,17 @@
 //!
 //! ## Durability
 //!
-//! Under [`Durability::Flush`] (the default) `commit` returns once the log is written to disk:
-//! commits waiting at the same time share one flush (group commit: the first waiter to find no
-//! flush running flushes for everyone applied so far). Inside a tokio runtime the commit runs on
-//! the blocking pool, so the async workers never wait on disk; a commit whose future is dropped
-//! still completes. Events become visible to log readers ([`Store::events`],
-//! [`Store::last_seq`]) only once flushed, so a consumer never acts on an event that a crash
-//! could take back; records are visible to other readers as soon as applied.
+//! Under [`Durability::Flush`] (the default) `commit` returns once the commit is on disk: the
+//! applier hands what it applied to a flusher thread whenever no other commit is waiting to be
+//! applied, and the flusher flushes once for everything handed to it (group commit) while the
+//! applier goes on applying. A commit whose future is dropped still completes. Events become
+//! visible to log readers ([`Store::events`], [`Store::last_seq`]) only once flushed, so a
+//! consumer never acts on an event that a crash could take back; records are visible to other
+//! readers as soon as applied.
 //!
-//! [`Durability::Periodic`] is the relaxed mode: `commit` returns as soon as the transaction is
-//! applied (running it on the caller's thread), a background thread flushes every N
-//! milliseconds, and closing the store flushes. A crash (not a clean close) loses at most the
-//! last interval's commits, never part of one.
+//! [`Durability::Periodic`] is the relaxed mode: `commit` returns as soon as the commit is
+//! applied, sled flushes every N milliseconds, and closing the store flushes. A crash (not a
+//! clean close) loses at most the last interval's commits, never part of one.
 //!
 //! [`Store::events`]: tasklane_core::store::Store::events
 //! [`Store::last_seq`]: tasklane_core::store::Store::last_seq
@@ -70,15 +77,18 @@
 //!
 //! sled allows one opener per directory: a second one (another process, or another open store
 //! in this one) fails with [`SledError::Locked`]. The schema version ([`SCHEMA_VERSION`]) is kept
-//! in the database: an older one is upgraded on open (the indexes are rebuilt from the records
-//! and the log), a newer or unknown one fails with [`SledError::SchemaTooNew`] or
+//! in the database: an older one is upgraded on open (its records and log are copied into the
+//! current layout and the indexes rebuilt from them), a newer or unknown one fails with [`SledError::SchemaTooNew`] or
 //! [`SledError::SchemaUnknown`].
 #![deny(missing_docs)]
 
 mod error;
 mod keys;
+mod legacy;
+mod pipeline;
 mod query;
 mod schema;
+mod space;
 mod store;
 
 pub use error::SledError;

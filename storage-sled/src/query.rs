@@ -49,6 +49,7 @@ use uuid::Uuid;
 use crate::error::from_sled;
 use crate::keys::{prefix_end, trailing_uuid, uuid_at, Key, NULL_TAG, VALUE_TAG};
 use crate::schema::{sort_tree, task_prefix, Tree};
+use crate::space::Space;
 use crate::store::{malformed, Inner};
 
 /// With a plan only in created order, a query in another order collects at most this many
@@ -177,12 +178,16 @@ struct LeafStream {
     prefix_len: usize,
 }
 
-fn range(tree: &sled::Tree, from: Bound<Vec<u8>>, to: Bound<Vec<u8>>) -> sled::Iter {
-    tree.range::<Vec<u8>, _>((from, to))
+fn range(
+    tree: &Space,
+    from: Bound<Vec<u8>>,
+    to: Bound<Vec<u8>>,
+) -> impl DoubleEndedIterator<Item = sled::Result<(IVec, IVec)>> + 'static {
+    tree.range(from, to)
 }
 
 impl LeafStream {
-    fn new(tree: &sled::Tree, prefix: Vec<u8>, descending: bool, after: Option<&[u8]>) -> Self {
+    fn new(tree: &Space, prefix: Vec<u8>, descending: bool, after: Option<&[u8]>) -> Self {
         let end = match prefix_end(&prefix) {
             Some(e) => Bound::Excluded(e),
             None => Bound::Unbounded,

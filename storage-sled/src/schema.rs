@@ -22,10 +22,16 @@ use crate::keys::Key;
 ///
 /// * 1: the first layout, without the per-scope event indexes.
 /// * 2: adds `events_by_workspace`, `events_by_project` and `events_by_task`.
+/// * 3: one sled tree (`tasklane`) holds every logical tree as a key space (see the crate
+///   documentation), so that a commit is one atomic batch; the last seq is no longer kept in
+///   `meta` (it is the log's last key).
 ///
-/// An older database is upgraded on open by rebuilding every index tree from the records and
-/// the log (see [`crate::SledStore::open`]); a newer one is refused.
-pub const SCHEMA_VERSION: u32 = 2;
+/// An older database is upgraded on open: its records and log are copied into the spaces and
+/// every index is rebuilt from them (see [`crate::SledStore::open`]); a newer one is refused.
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// The sled tree that holds the store (from schema version 3).
+pub(crate) const STORE_TREE: &str = "tasklane";
 
 /// The oldest schema version this build can upgrade.
 pub(crate) const OLDEST_UPGRADABLE: u32 = 1;
@@ -34,25 +40,31 @@ pub(crate) const OLDEST_UPGRADABLE: u32 = 1;
 pub(crate) mod meta {
     /// The schema version, u32 big-endian.
     pub(crate) const SCHEMA_VERSION: &[u8] = b"schema_version";
-    /// The highest sequence number in the log, u64 big-endian (absent means 0).
-    pub(crate) const LAST_SEQ: &[u8] = b"last_seq";
     /// How many user records exist, u64 big-endian (absent means 0).
     pub(crate) const USER_COUNT: &[u8] = b"user_count";
 }
 
 macro_rules! trees {
-    ($($variant:ident => $name:literal, $index:literal;)*) => {
-        /// Every tree of the store. The discriminant is the tree's position in
-        /// [`Tree::ALL`] and in the transaction's views.
+    ($($variant:ident => $name:literal, $byte:literal, $index:literal;)*) => {
+        /// Every logical tree of the store. Each is a key space of the one sled tree (see
+        /// [`crate::space`]), named by its byte: the discriminant, also the tree's position in
+        /// [`Tree::ALL`]. The bytes are part of the on-disk format: a new tree takes the next
+        /// free one.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(u8)]
         pub(crate) enum Tree {
-            $($variant,)*
+            $($variant = $byte,)*
         }
 
         impl Tree {
             pub(crate) const ALL: &'static [Tree] = &[$(Tree::$variant,)*];
 
-            /// The sled tree name.
+            /// The byte that starts the keys of the tree's space.
+            pub(crate) fn byte(self) -> u8 {
+                self as u8
+            }
+
+            /// The tree's name (in messages, and the sled tree that held it in schema 2).
             pub(crate) fn name(self) -> &'static str {
                 match self {
                     $(Tree::$variant => $name,)*
@@ -71,44 +83,44 @@ macro_rules! trees {
 }
 
 trees! {
-    Meta => "meta", false;
-    Users => "users", false;
-    Tokens => "tokens", false;
-    Workspaces => "workspaces", false;
-    Memberships => "memberships", false;
-    Projects => "projects", false;
-    TaskCounters => "task_counters", false;
-    Workflows => "workflows", false;
-    Tasks => "tasks", false;
-    Dependencies => "dependencies", false;
-    Labels => "labels", false;
-    Milestones => "milestones", false;
-    Comments => "comments", false;
-    Events => "events", false;
-    UsersByEmail => "users_by_email", true;
-    TokensByHash => "tokens_by_hash", true;
-    TokensByUser => "tokens_by_user", true;
-    MembershipsByUser => "memberships_by_user", true;
-    ProjectsByKey => "projects_by_key", true;
-    ProjectsByWorkspace => "projects_by_workspace", true;
-    TasksByNumber => "tasks_by_number", true;
-    TasksByParent => "tasks_by_parent", true;
-    DependenciesByBlocker => "dependencies_by_blocker", true;
-    LabelsByProject => "labels_by_project", true;
-    LabelsByName => "labels_by_name", true;
-    MilestonesByProject => "milestones_by_project", true;
-    CommentsByTask => "comments_by_task", true;
-    TasksByStatus => "tasks_by_status", true;
-    TasksByAssignee => "tasks_by_assignee", true;
-    TasksByLabel => "tasks_by_label", true;
-    TasksByMilestone => "tasks_by_milestone", true;
-    TasksByStatusPosition => "tasks_by_status_position", true;
-    TasksByUpdated => "tasks_by_updated", true;
-    TasksByDue => "tasks_by_due", true;
-    TasksByPriority => "tasks_by_priority", true;
-    EventsByWorkspace => "events_by_workspace", true;
-    EventsByProject => "events_by_project", true;
-    EventsByTask => "events_by_task", true;
+    Meta => "meta", 0, false;
+    Users => "users", 1, false;
+    Tokens => "tokens", 2, false;
+    Workspaces => "workspaces", 3, false;
+    Memberships => "memberships", 4, false;
+    Projects => "projects", 5, false;
+    TaskCounters => "task_counters", 6, false;
+    Workflows => "workflows", 7, false;
+    Tasks => "tasks", 8, false;
+    Dependencies => "dependencies", 9, false;
+    Labels => "labels", 10, false;
+    Milestones => "milestones", 11, false;
+    Comments => "comments", 12, false;
+    Events => "events", 13, false;
+    UsersByEmail => "users_by_email", 14, true;
+    TokensByHash => "tokens_by_hash", 15, true;
+    TokensByUser => "tokens_by_user", 16, true;
+    MembershipsByUser => "memberships_by_user", 17, true;
+    ProjectsByKey => "projects_by_key", 18, true;
+    ProjectsByWorkspace => "projects_by_workspace", 19, true;
+    TasksByNumber => "tasks_by_number", 20, true;
+    TasksByParent => "tasks_by_parent", 21, true;
+    DependenciesByBlocker => "dependencies_by_blocker", 22, true;
+    LabelsByProject => "labels_by_project", 23, true;
+    LabelsByName => "labels_by_name", 24, true;
+    MilestonesByProject => "milestones_by_project", 25, true;
+    CommentsByTask => "comments_by_task", 26, true;
+    TasksByStatus => "tasks_by_status", 27, true;
+    TasksByAssignee => "tasks_by_assignee", 28, true;
+    TasksByLabel => "tasks_by_label", 29, true;
+    TasksByMilestone => "tasks_by_milestone", 30, true;
+    TasksByStatusPosition => "tasks_by_status_position", 31, true;
+    TasksByUpdated => "tasks_by_updated", 32, true;
+    TasksByDue => "tasks_by_due", 33, true;
+    TasksByPriority => "tasks_by_priority", 34, true;
+    EventsByWorkspace => "events_by_workspace", 35, true;
+    EventsByProject => "events_by_project", 36, true;
+    EventsByTask => "events_by_task", 37, true;
 }
 
 /// The index tree that lists a project's tasks in the order of `field`, for the fields that
@@ -414,68 +426,10 @@ pub(crate) fn event_entries(seq: u64, event: &NewEvent) -> Vec<(Tree, Vec<u8>)> 
     out
 }
 
-/// The index trees whose entries records of the record tree `primary` may own (a superset of
-/// what [`entries_of`] gives for them). A commit's transaction spans only the trees its writes
-/// may touch.
-pub(crate) fn index_trees_of(primary: Tree) -> &'static [Tree] {
-    match primary {
-        Tree::Users => &[Tree::UsersByEmail],
-        Tree::Tokens => &[Tree::TokensByHash, Tree::TokensByUser],
-        Tree::Memberships => &[Tree::MembershipsByUser],
-        Tree::Projects => &[Tree::ProjectsByKey, Tree::ProjectsByWorkspace],
-        Tree::Tasks => &[
-            Tree::TasksByNumber,
-            Tree::TasksByParent,
-            Tree::TasksByStatus,
-            Tree::TasksByAssignee,
-            Tree::TasksByLabel,
-            Tree::TasksByMilestone,
-            Tree::TasksByStatusPosition,
-            Tree::TasksByUpdated,
-            Tree::TasksByDue,
-            Tree::TasksByPriority,
-        ],
-        Tree::Dependencies => &[Tree::DependenciesByBlocker],
-        Tree::Labels => &[Tree::LabelsByName, Tree::LabelsByProject],
-        Tree::Milestones => &[Tree::MilestonesByProject],
-        Tree::Comments => &[Tree::CommentsByTask],
-        _ => &[],
-    }
-}
-
-/// The trees an event's append touches.
-pub(crate) const EVENT_TREES: [Tree; 4] = [
-    Tree::Events,
-    Tree::EventsByWorkspace,
-    Tree::EventsByProject,
-    Tree::EventsByTask,
-];
-
 /// The trees that hold records, in [`Tree::ALL`] order.
 pub(crate) fn record_trees() -> impl Iterator<Item = Tree> {
     Tree::ALL
         .iter()
         .copied()
         .filter(|t| !t.is_index() && !matches!(t, Tree::Meta | Tree::Events))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every index tree belongs to exactly one record tree or to the log, and every tree is
-    /// a record tree, an index, the log or `meta`.
-    #[test]
-    fn index_trees_are_assigned_once() {
-        let mut owned: Vec<Tree> = record_trees()
-            .flat_map(|t| index_trees_of(t).iter().copied())
-            .chain(EVENT_TREES.iter().copied().filter(|t| t.is_index()))
-            .collect();
-        owned.sort();
-        let before = owned.len();
-        owned.dedup();
-        assert_eq!(before, owned.len());
-        let indexes: Vec<Tree> = Tree::ALL.iter().copied().filter(|t| t.is_index()).collect();
-        assert_eq!(owned, indexes);
-    }
 }

@@ -1,14 +1,14 @@
-//! The store: opening, the commit path with group commit, and the reads.
+//! The store: opening, applying a commit, and the reads.
 
-use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use sled::{IVec, Transactional};
+use sled::IVec;
 use tasklane_core::event::{Event, EventQuery, EventScope, NewEvent};
 use tasklane_core::ids::{
     CommentId, LabelId, MilestoneId, ProjectId, TaskId, TokenId, UserId, WorkspaceId,
@@ -25,10 +25,13 @@ use tasklane_core::store::{
 
 use crate::error::{from_sled, is_lock_error, SledError};
 use crate::keys::{trailing_uuid, u64_at, uuid_at, Key};
+use crate::legacy;
+use crate::pipeline::CommitPipeline;
 use crate::schema::{
     self, decode, decode_record, encode_event, encode_record, entries_of, event_entries, locate,
-    meta, Entries, Tree, OLDEST_UPGRADABLE, SCHEMA_VERSION,
+    meta, Entries, Tree, OLDEST_UPGRADABLE, SCHEMA_VERSION, STORE_TREE,
 };
+use crate::space::{full_key, Space};
 
 /// How long [`SledStore::open`] waits for the directory's lock before reporting
 /// [`SledError::Locked`].
@@ -46,8 +49,8 @@ pub enum Durability {
     /// other readers as soon as the commit is applied, slightly before its flush.
     #[default]
     Flush,
-    /// Relaxed: `commit` returns as soon as the commit is applied in memory, and a background
-    /// thread flushes every `every_ms` milliseconds. A crash loses at most the commits of the
+    /// Relaxed: `commit` returns as soon as the commit is applied in memory, and sled's
+    /// background thread flushes every `every_ms` milliseconds. A crash loses at most the commits of the
     /// last interval (never part of a commit: recovery is atomic per commit). Events are visible
     /// as soon as they are applied.
     Periodic {
@@ -104,6 +107,9 @@ impl SledConfig {
 #[derive(Clone)]
 pub struct SledStore {
     pub(crate) inner: Arc<Inner>,
+    /// Declared after `inner`: the last handle's drop stops the threads (which hold the other
+    /// references to `inner`) before the store closes.
+    pipeline: Arc<CommitPipeline>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -117,8 +123,10 @@ impl std::fmt::Debug for SledStore {
 
 pub(crate) struct Inner {
     db: sled::Db,
-    /// Every tree, indexed by [`Tree`]'s discriminant.
-    trees: Vec<sled::Tree>,
+    /// The sled tree that holds every space.
+    main: sled::Tree,
+    /// Every space, indexed by [`Tree`]'s discriminant.
+    trees: Vec<Space>,
     path: Option<PathBuf>,
     durability: Durability,
     /// Serialises commits (sled would serialise the transactions anyway; holding our own lock
@@ -132,24 +140,11 @@ pub(crate) struct Inner {
     last_seq: AtomicU64,
     /// The highest sequence number readers may see (flushed, under [`Durability::Flush`]).
     visible_seq: AtomicU64,
-    /// How many commits have been applied (each commit's ticket).
-    applied: AtomicU64,
-    group: GroupCommit,
-}
-
-/// Group commit: the first committer to find no flush running flushes for everyone applied so
-/// far; the others wait for a flush that covers their ticket.
-#[derive(Default)]
-struct GroupCommit {
-    state: Mutex<FlushState>,
-    done: Condvar,
-}
-
-#[derive(Default)]
-struct FlushState {
-    /// Every commit with a ticket up to this one is flushed.
-    flushed: u64,
-    running: bool,
+    /// The task counters handed out from, by project: loaded from the store on first use, bumped
+    /// in memory by [`Store::next_task_number`] (under `commit_lock` held shared, so never
+    /// during a commit), and written to the store with every commit that creates a task of the
+    /// project. Commits that write a counter record replace the cached one.
+    counters: Mutex<HashMap<ProjectId, TaskCounter>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -168,8 +163,8 @@ fn u64_value(bytes: Option<IVec>, what: &str) -> StoreResult<u64> {
 impl SledStore {
     /// Opens (or creates) the store described by `config`.
     ///
-    /// A database with an older schema version is upgraded (its indexes are rebuilt from the
-    /// records and the log). Errors: [`SledError::Locked`] when another process (or another
+    /// A database with an older schema version is upgraded (its records and log are copied
+    /// into the current layout and the indexes rebuilt from them). Errors: [`SledError::Locked`] when another process (or another
     /// open store in this one) has the directory open, after waiting a second for it to close;
     /// [`SledError::SchemaTooNew`] / [`SledError::SchemaUnknown`] when the directory holds a
     /// database this build cannot read; [`SledError::Sled`] for I/O errors.
@@ -246,33 +241,20 @@ impl Inner {
         durability: Durability,
     ) -> Result<SledStore, SledError> {
         let shown_path = path.clone().unwrap_or_else(|| PathBuf::from("(temporary)"));
-        let existing: Vec<IVec> = db.tree_names();
-        let meta_tree = db.open_tree(Tree::Meta.name())?;
-        let version = meta_tree.get(meta::SCHEMA_VERSION)?;
-        let mut upgrade_from = None;
-        match version {
-            None => {
-                // Fresh, or left by a crash before the marker was written: only an empty
-                // database may be claimed.
-                for name in &existing {
-                    if !db.open_tree(name)?.is_empty() {
-                        return Err(SledError::SchemaUnknown {
-                            path: shown_path,
-                            reason: format!(
-                                "it holds data (tree '{}') but no schema version marker",
-                                String::from_utf8_lossy(name)
-                            ),
-                        });
-                    }
-                }
-            }
+        let unknown = |reason: String| SledError::SchemaUnknown {
+            path: shown_path.clone(),
+            reason,
+        };
+        let main = db.open_tree(STORE_TREE)?;
+        let meta_space = Space::new(main.clone(), Tree::Meta);
+        let upgrade_from = match meta_space.get(meta::SCHEMA_VERSION)? {
             Some(bytes) => {
-                let found = <[u8; 4]>::try_from(bytes.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| SledError::SchemaUnknown {
-                        path: shown_path.clone(),
-                        reason: format!("unreadable schema version marker {:?}", bytes.as_ref()),
-                    })?;
+                let found = version_of(&bytes).ok_or_else(|| {
+                    unknown(format!(
+                        "unreadable schema version marker {:?}",
+                        bytes.as_ref()
+                    ))
+                })?;
                 if found > SCHEMA_VERSION {
                     return Err(SledError::SchemaTooNew {
                         path: shown_path,
@@ -280,23 +262,48 @@ impl Inner {
                         supported: SCHEMA_VERSION,
                     });
                 }
-                if found < OLDEST_UPGRADABLE {
-                    return Err(SledError::SchemaUnknown {
-                        path: shown_path,
-                        reason: format!("unknown schema version {found}"),
-                    });
+                if found != SCHEMA_VERSION {
+                    return Err(unknown(format!("unknown schema version {found}")));
                 }
-                if found < SCHEMA_VERSION {
-                    upgrade_from = Some(found);
-                }
+                None
             }
-        }
+            None => match legacy::version(&db).map_err(|e| match e {
+                legacy::VersionError::Sled(e) => SledError::Sled(e),
+                legacy::VersionError::Unreadable(bytes) => {
+                    unknown(format!("unreadable schema version marker {bytes:?}"))
+                }
+            })? {
+                Some(found) if found > SCHEMA_VERSION => {
+                    return Err(SledError::SchemaTooNew {
+                        path: shown_path,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    })
+                }
+                Some(found) if (OLDEST_UPGRADABLE..SCHEMA_VERSION).contains(&found) => Some(found),
+                Some(found) => return Err(unknown(format!("unknown schema version {found}"))),
+                None => {
+                    // Fresh, or left by a crash before the marker was written: only an empty
+                    // database may be claimed.
+                    for name in db.tree_names() {
+                        if !db.open_tree(&name)?.is_empty() {
+                            return Err(unknown(format!(
+                                "it holds data (tree '{}') but no schema version marker",
+                                String::from_utf8_lossy(&name)
+                            )));
+                        }
+                    }
+                    None
+                }
+            },
+        };
         let trees = Tree::ALL
             .iter()
-            .map(|t| db.open_tree(t.name()))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|t| Space::new(main.clone(), *t))
+            .collect();
         let inner = Inner {
             db,
+            main,
             trees,
             path,
             durability,
@@ -304,38 +311,50 @@ impl Inner {
             generation: AtomicU64::new(0),
             last_seq: AtomicU64::new(0),
             visible_seq: AtomicU64::new(0),
-            applied: AtomicU64::new(0),
-            group: GroupCommit::default(),
+            counters: Mutex::new(HashMap::new()),
         };
         if upgrade_from.is_some() {
+            // An upgrade interrupted by a crash left part of a copy: start it over.
+            inner.main.clear()?;
+            legacy::copy_records_and_log(&inner.db, &inner)?;
             inner.rebuild_indexes()?;
         }
-        if upgrade_from.is_some() || version_missing(&inner)? {
+        if inner.tree(Tree::Meta).get(meta::SCHEMA_VERSION)?.is_none() {
             inner
                 .tree(Tree::Meta)
-                .insert(meta::SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes())?;
+                .insert(meta::SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes())?;
             inner.db.flush()?;
         }
-        let last = u64_value(inner.tree(Tree::Meta).get(meta::LAST_SEQ)?, "last_seq")
-            .map_err(|e| SledError::Corrupt(e.to_string()))?;
-        let logged = match inner.tree(Tree::Events).last()? {
-            Some((k, _)) => u64_at(&k, 0).unwrap_or(u64::MAX),
+        // The marker of this layout is durable: what an older layout left can go.
+        legacy::drop_trees(&inner.db)?;
+        let last = match inner.tree(Tree::Events).last()? {
+            Some((k, _)) => u64_at(&k, 0)
+                .filter(|_| k.len() == 8)
+                .ok_or_else(|| SledError::Corrupt("malformed log key".to_owned()))?,
             None => 0,
         };
-        if logged != last {
-            return Err(SledError::Corrupt(format!(
-                "the log ends at seq {logged} but the store records {last} as its last seq"
-            )));
-        }
         inner.last_seq.store(last, SeqCst);
         inner.visible_seq.store(last, SeqCst);
+        let inner = Arc::new(inner);
+        let pipeline = CommitPipeline::start(Arc::clone(&inner)).map_err(|e| {
+            SledError::Sled(sled::Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("cannot start the commit threads: {e}"),
+            )))
+        })?;
         Ok(SledStore {
-            inner: Arc::new(inner),
+            inner,
+            pipeline: Arc::new(pipeline),
         })
     }
 
-    pub(crate) fn tree(&self, t: Tree) -> &sled::Tree {
+    pub(crate) fn tree(&self, t: Tree) -> &Space {
         &self.trees[t as usize]
+    }
+
+    /// Applies a batch of full keys outside the commit path (opening, upgrading).
+    pub(crate) fn apply_raw_batch(&self, batch: sled::Batch) -> Result<(), SledError> {
+        Ok(self.main.apply_batch(batch)?)
     }
 
     /// Rebuilds every index tree (and the user count) from the records and the log.
@@ -343,6 +362,9 @@ impl Inner {
         for &t in Tree::ALL.iter().filter(|t| t.is_index()) {
             self.tree(t).clear()?;
         }
+        // Index entries go in batches: one sled write per entry would take minutes for a large
+        // store.
+        let mut batch = IndexBatch::new(&self.main);
         let corrupt = |e: StoreError| SledError::Corrupt(e.to_string());
         let mut users = 0u64;
         for t in schema::record_trees() {
@@ -354,8 +376,7 @@ impl Inner {
                 }
                 let entries = entries_of(&record);
                 for u in entries.unique {
-                    let previous = self.tree(u.tree).insert(&u.key, &u.owner)?;
-                    if previous.is_some_and(|p| p.as_ref() != u.owner) {
+                    if !batch.claim(u.tree, &u.key, &u.owner)? {
                         return Err(SledError::Corrupt(format!(
                             "two records share the {} '{}'",
                             u.field, u.shown
@@ -363,7 +384,7 @@ impl Inner {
                     }
                 }
                 for (tree, key) in entries.plain {
-                    self.tree(tree).insert(key, &[])?;
+                    batch.insert(tree, &key, &[])?;
                 }
             }
         }
@@ -373,11 +394,12 @@ impl Inner {
                 .ok_or_else(|| SledError::Corrupt("malformed log key".to_owned()))?;
             let event: NewEvent = decode(Tree::Events, &value).map_err(corrupt)?;
             for (tree, key) in event_entries(seq, &event) {
-                self.tree(tree).insert(key, &[])?;
+                batch.insert(tree, &key, &[])?;
             }
         }
+        batch.finish()?;
         self.tree(Tree::Meta)
-            .insert(meta::USER_COUNT, &users.to_be_bytes())?;
+            .insert(meta::USER_COUNT, users.to_be_bytes())?;
         self.db.flush()?;
         Ok(())
     }
@@ -409,6 +431,14 @@ impl Inner {
         }
     }
 
+    /// The project's task counter: the cached one when numbers were handed out from it.
+    pub(crate) fn task_counter(&self, project: ProjectId) -> StoreResult<Option<TaskCounter>> {
+        if let Some(c) = lock(&self.counters).get(&project) {
+            return Ok(Some(c.clone()));
+        }
+        self.get(Tree::TaskCounters, project.0.as_bytes())
+    }
+
     pub(crate) fn task(&self, id: uuid::Uuid) -> StoreResult<Option<Task>> {
         self.get(Tree::Tasks, id.as_bytes())
     }
@@ -418,7 +448,7 @@ impl Inner {
         &self,
         t: Tree,
         prefix: &[u8],
-    ) -> impl Iterator<Item = StoreResult<IVec>> {
+    ) -> impl Iterator<Item = StoreResult<IVec>> + 'static {
         self.tree(t)
             .scan_prefix(prefix)
             .map(|item| item.map(|(k, _)| k).map_err(from_sled))
@@ -481,8 +511,9 @@ impl Inner {
         let mut out = Vec::new();
         let (index, scope) = match query.scope {
             EventScope::All => {
-                let range = first.to_be_bytes()..=visible.to_be_bytes();
-                for item in self.tree(Tree::Events).range(range) {
+                let from = Bound::Included(first.to_be_bytes().to_vec());
+                let to = Bound::Included(visible.to_be_bytes().to_vec());
+                for item in self.tree(Tree::Events).range(from, to) {
                     let (k, v) = item.map_err(from_sled)?;
                     let seq = u64_at(&k, 0).ok_or_else(|| malformed(Tree::Events))?;
                     let e: NewEvent = decode(Tree::Events, &v)?;
@@ -499,7 +530,10 @@ impl Inner {
         };
         let from = Key::new().id(scope).u64(first).build();
         let to = Key::new().id(scope).u64(visible).build();
-        for item in self.tree(index).range(from..=to) {
+        for item in self
+            .tree(index)
+            .range(Bound::Included(from), Bound::Included(to))
+        {
             let (k, _) = item.map_err(from_sled)?;
             let seq = u64_at(&k, 16).ok_or_else(|| malformed(index))?;
             match self.event_at(seq)? {
@@ -519,106 +553,86 @@ impl Inner {
 
     // ----- commits -----
 
-    /// Increments the project's task counter under the commit lock. The write is not flushed on
-    /// its own: the commit of the task that carries the number flushes the whole database, so
-    /// every acknowledged task's number is durable with it, and a number whose task was never
-    /// acknowledged may only be handed out again after a crash, when no task carries it.
-    pub(crate) fn next_task_number_blocking(&self, project: ProjectId) -> StoreResult<Option<u64>> {
-        let _serial = self.commit_lock.write().unwrap_or_else(|e| e.into_inner());
-        let key = project.0.as_bytes();
-        let Some(mut counter) = self.get::<TaskCounter>(Tree::TaskCounters, key)? else {
-            return Ok(None);
+    /// Hands out the project's next number from the cached counter (loading it on first use).
+    /// Commits are held off meanwhile (the counter lock is taken under `commit_lock`, as
+    /// commits do), so a commit never sees a counter half-loaded. The new value is written by
+    /// the commit that creates the task carrying the number (or any later one creating a task
+    /// of the project), so every acknowledged task's number is durable with it, and a number
+    /// whose task was never acknowledged may only be handed out again after a crash, when no
+    /// task carries it.
+    pub(crate) fn next_task_number_now(&self, project: ProjectId) -> StoreResult<Option<u64>> {
+        let _no_commit = self.commit_lock.read().unwrap_or_else(|e| e.into_inner());
+        let mut counters = lock(&self.counters);
+        let counter = match counters.entry(project) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                match self.get::<TaskCounter>(Tree::TaskCounters, project.0.as_bytes())? {
+                    Some(stored) => e.insert(stored),
+                    None => return Ok(None),
+                }
+            }
         };
         counter.last_number += 1;
         counter.version += 1;
-        let bytes = encode_record(&Record::TaskCounter(counter.clone()))?;
-        self.generation.fetch_add(1, SeqCst);
-        let written = self.tree(Tree::TaskCounters).insert(key, bytes);
-        self.generation.fetch_add(1, SeqCst);
-        written.map_err(from_sled)?;
         Ok(Some(counter.last_number))
     }
 
-    /// Applies a commit and waits for it to be durable as configured. Blocking.
-    pub(crate) fn commit_blocking(&self, commit: Commit) -> StoreResult<CommitReceipt> {
-        if commit.writes.is_empty() && commit.events.is_empty() {
-            return Ok(CommitReceipt::default());
-        }
-        let prepared = prepare(&commit)?;
-        let (seqs, ticket) = {
-            let _serial = self.commit_lock.write().unwrap_or_else(|e| e.into_inner());
-            self.generation.fetch_add(1, SeqCst);
-            let applied = self.apply(&prepared, self.last_seq.load(SeqCst));
-            self.generation.fetch_add(1, SeqCst);
-            let seqs = applied?;
-            if let Some(&last) = seqs.last() {
-                self.last_seq.store(last, SeqCst);
-                if self.durability != Durability::Flush {
-                    self.visible_seq.store(last, SeqCst);
-                }
-            }
-            (seqs, self.applied.fetch_add(1, SeqCst) + 1)
-        };
-        if self.durability == Durability::Flush {
-            self.wait_durable(ticket)?;
-        }
-        Ok(CommitReceipt { seqs })
+    /// The configured durability.
+    pub(crate) fn durability(&self) -> Durability {
+        self.durability
     }
 
-    /// Waits until every commit up to `ticket` is flushed, flushing for the whole group when no
-    /// flush is running.
-    fn wait_durable(&self, ticket: u64) -> StoreResult<()> {
-        let mut state = lock(&self.group.state);
-        loop {
-            if state.flushed >= ticket {
-                return Ok(());
+    /// Applies a prepared commit (on the pipeline's applier thread). Returns its receipt and
+    /// the last seq applied with it.
+    pub(crate) fn apply_commit(&self, prepared: &Prepared) -> StoreResult<(CommitReceipt, u64)> {
+        let _serial = self.commit_lock.write().unwrap_or_else(|e| e.into_inner());
+        let seqs = self.apply(prepared, self.last_seq.load(SeqCst))?;
+        if let Some(&last) = seqs.last() {
+            self.last_seq.store(last, SeqCst);
+            if self.durability != Durability::Flush {
+                self.visible_seq.store(last, SeqCst);
             }
-            if !state.running {
-                state.running = true;
-                drop(state);
-                // Everything counted here was applied before the flush starts, so the flush
-                // covers it.
-                let target = self.applied.load(SeqCst);
-                let seq = self.last_seq.load(SeqCst);
-                let flushed = self.db.flush();
-                state = lock(&self.group.state);
-                state.running = false;
-                if flushed.is_ok() {
-                    state.flushed = state.flushed.max(target);
-                    self.visible_seq.fetch_max(seq, SeqCst);
-                }
-                self.group.done.notify_all();
-                flushed.map_err(|e| {
-                    StoreError::Unavailable(format!(
-                        "the commit was applied but flushing it failed (its durability is unknown): {e}"
-                    ))
-                })?;
-                continue;
-            }
-            state = self
-                .group
-                .done
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
         }
+        Ok((CommitReceipt { seqs }, self.last_seq.load(SeqCst)))
     }
 
-    /// Runs the commit's transaction, appending its events after `last_seq`. Returns the
-    /// events' sequence numbers.
+    /// Flushes everything applied so far (on the pipeline's flusher thread).
+    pub(crate) fn flush_applied(&self) -> sled::Result<usize> {
+        self.db.flush()
+    }
+
+    /// Lets log readers see the events up to `seq`, which are flushed.
+    pub(crate) fn make_visible(&self, seq: u64) {
+        self.visible_seq.fetch_max(seq, SeqCst);
+    }
+
+    /// Applies the commit as one sled batch, appending its events after `last_seq`, and brings
+    /// the cached task counters up to date. Returns the events' sequence numbers. The caller
+    /// holds `commit_lock`.
     fn apply(&self, prepared: &Prepared, last_seq: u64) -> StoreResult<Vec<u64>> {
-        let trees: Vec<sled::Tree> = prepared
-            .trees
-            .iter()
-            .map(|t| self.tree(*t).clone())
-            .collect();
-        let result = trees
-            .as_slice()
-            .transaction(|tx| apply_in(tx, prepared, last_seq));
-        match result {
-            Ok(seqs) => Ok(seqs),
-            Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(e)) => Err(from_sled(e)),
+        let mut counters = lock(&self.counters);
+        let (batch, seqs) = {
+            let mut pending = PendingWrites::new(self, &counters);
+            let seqs = apply_in(&mut pending, prepared, last_seq)?;
+            (pending.into_batch(), seqs)
+        };
+        self.generation.fetch_add(1, SeqCst);
+        let applied = self.main.apply_batch(batch);
+        self.generation.fetch_add(1, SeqCst);
+        applied.map_err(from_sled)?;
+        for w in &prepared.writes {
+            if let RecordKey::TaskCounter(project) = w.key {
+                match &w.record {
+                    Some(Record::TaskCounter(c)) => {
+                        counters.insert(project, c.clone());
+                    }
+                    _ => {
+                        counters.remove(&project);
+                    }
+                }
+            }
         }
+        Ok(seqs)
     }
 }
 
@@ -630,24 +644,20 @@ impl Drop for Inner {
     }
 }
 
-fn version_missing(inner: &Inner) -> Result<bool, SledError> {
-    Ok(inner.tree(Tree::Meta).get(meta::SCHEMA_VERSION)?.is_none())
+/// A schema version marker's value.
+pub(crate) fn version_of(bytes: &[u8]) -> Option<u32> {
+    <[u8; 4]>::try_from(bytes).ok().map(u32::from_be_bytes)
 }
 
 pub(crate) fn malformed(t: Tree) -> StoreError {
     StoreError::Corrupt(format!("malformed key in tree '{}'", t.name()))
 }
 
-/// A commit with everything that can be computed before the transaction: encoded records, their
-/// index entries, encoded events.
-struct Prepared {
+/// A commit with everything that can be computed before taking the commit lock: encoded
+/// records, their index entries, encoded events.
+pub(crate) struct Prepared {
     writes: Vec<PreparedWrite>,
     events: Vec<(Vec<u8>, NewEvent)>,
-    /// The trees the transaction spans: `meta`, the written records' trees and their index
-    /// trees, the log's trees when there are events.
-    trees: Vec<Tree>,
-    /// Each tree's position in `trees` (`usize::MAX` when absent).
-    slots: [usize; Tree::ALL.len()],
 }
 
 struct PreparedWrite {
@@ -657,9 +667,11 @@ struct PreparedWrite {
     expected: Expected,
     /// The new value and its entries; `None` for a delete.
     new: Option<(Vec<u8>, Entries)>,
+    /// The record written (`None` for a delete).
+    record: Option<Record>,
 }
 
-fn prepare(commit: &Commit) -> StoreResult<Prepared> {
+pub(crate) fn prepare(commit: &Commit) -> StoreResult<Prepared> {
     let mut writes = Vec::with_capacity(commit.writes.len());
     for w in &commit.writes {
         writes.push(match w {
@@ -672,6 +684,7 @@ fn prepare(commit: &Commit) -> StoreResult<Prepared> {
                     pk,
                     expected: *expected,
                     new: Some((encode_record(record)?, entries_of(record))),
+                    record: Some(record.clone()),
                 }
             }
             Write::Delete { key, expected } => {
@@ -682,6 +695,7 @@ fn prepare(commit: &Commit) -> StoreResult<Prepared> {
                     pk,
                     expected: *expected,
                     new: None,
+                    record: None,
                 }
             }
         });
@@ -691,179 +705,232 @@ fn prepare(commit: &Commit) -> StoreResult<Prepared> {
         .iter()
         .map(|e| Ok((encode_event(e)?, e.clone())))
         .collect::<StoreResult<_>>()?;
-    let mut trees = vec![Tree::Meta];
-    for w in &writes {
-        trees.push(w.tree);
-        trees.extend_from_slice(schema::index_trees_of(w.tree));
-    }
-    if !events.is_empty() {
-        trees.extend_from_slice(&schema::EVENT_TREES);
-    }
-    trees.sort();
-    trees.dedup();
-    let mut slots = [usize::MAX; Tree::ALL.len()];
-    for (i, t) in trees.iter().enumerate() {
-        slots[*t as usize] = i;
-    }
-    Ok(Prepared {
-        writes,
-        events,
-        trees,
-        slots,
-    })
+    Ok(Prepared { writes, events })
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
-    ConflictableTransactionError::Abort(e)
+/// The writes of one commit before they are applied: reads made while applying it see them
+/// (and the cached task counters), and they become one atomic sled batch.
+struct PendingWrites<'a> {
+    inner: &'a Inner,
+    counters: &'a HashMap<ProjectId, TaskCounter>,
+    /// Full sled keys to their new value (`None`: removed).
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
-fn tx_u64(tx: &TransactionalTree, key: &[u8], what: &str) -> TxResult<u64> {
-    u64_value(tx.get(key)?, what).map_err(abort)
-}
-
-/// The body of the commit transaction; mirrors the reference store: every expectation is
-/// checked first (in write order), then the writes are applied in order, each removing its old
-/// record's index entries and claiming its new ones, then the events are appended.
-fn apply_in(tx: &[TransactionalTree], p: &Prepared, last_seq: u64) -> TxResult<Vec<u64>> {
-    // `prepare` put every tree a write may touch in the transaction; a miss is a bug, reported
-    // rather than panicking under sled's lock.
-    let missing = Cell::new(None);
-    let t = |tree: Tree| match tx.get(p.slots[tree as usize]) {
-        Some(view) => view,
-        None => {
-            missing.set(Some(tree));
-            &tx[0]
+impl<'a> PendingWrites<'a> {
+    fn new(inner: &'a Inner, counters: &'a HashMap<ProjectId, TaskCounter>) -> Self {
+        PendingWrites {
+            inner,
+            counters,
+            writes: BTreeMap::new(),
         }
-    };
+    }
+
+    fn get(&self, t: Tree, key: &[u8]) -> StoreResult<Option<IVec>> {
+        match self.writes.get(&full_key(t.byte(), key)) {
+            Some(pending) => Ok(pending.as_deref().map(IVec::from)),
+            None => self.inner.tree(t).get(key).map_err(from_sled),
+        }
+    }
+
+    /// The current record under `key` (a cached task counter counts as current).
+    fn record(&self, key: &RecordKey, t: Tree, pk: &[u8]) -> StoreResult<Option<Record>> {
+        if let RecordKey::TaskCounter(project) = key {
+            if !self.writes.contains_key(&full_key(t.byte(), pk)) {
+                if let Some(c) = self.counters.get(project) {
+                    return Ok(Some(Record::TaskCounter(c.clone())));
+                }
+            }
+        }
+        match self.get(t, pk)? {
+            Some(bytes) => decode_record(t, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn insert(&mut self, t: Tree, key: &[u8], value: &[u8]) {
+        self.writes
+            .insert(full_key(t.byte(), key), Some(value.to_vec()));
+    }
+
+    fn remove(&mut self, t: Tree, key: &[u8]) {
+        self.writes.insert(full_key(t.byte(), key), None);
+    }
+
+    fn into_batch(self) -> sled::Batch {
+        let mut batch = sled::Batch::default();
+        for (key, value) in self.writes {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+        }
+        batch
+    }
+}
+
+/// The body of a commit; mirrors the reference store: every expectation is checked first (in
+/// write order), then the writes are applied in order, each removing its old record's index
+/// entries and claiming its new ones, then the events are appended. Creating a task also writes
+/// its project's cached task counter, so the counter on disk is never behind a stored task.
+fn apply_in(w: &mut PendingWrites<'_>, p: &Prepared, last_seq: u64) -> StoreResult<Vec<u64>> {
     let mut olds: Vec<Option<Record>> = Vec::with_capacity(p.writes.len());
-    for w in &p.writes {
-        let current = t(w.tree).get(&w.pk)?;
-        let old = match current {
-            Some(bytes) => Some(decode_record(w.tree, &bytes).map_err(abort)?),
-            None => None,
-        };
-        let ok = match (w.expected, &old) {
-            (Expected::Absent, _) if w.new.is_none() => false,
+    for write in &p.writes {
+        let old = w.record(&write.key, write.tree, &write.pk)?;
+        let ok = match (write.expected, &old) {
+            (Expected::Absent, _) if write.new.is_none() => false,
             (Expected::Absent, None) => true,
             (Expected::Version(v), Some(r)) => r.version() == v,
             (Expected::Exists, Some(_)) => true,
             _ => false,
         };
         if !ok {
-            return Err(abort(StoreError::VersionConflict {
-                record: w.key.to_string(),
-            }));
+            return Err(StoreError::VersionConflict {
+                record: write.key.to_string(),
+            });
         }
         olds.push(old);
     }
     let mut user_delta: i64 = 0;
-    for (i, (w, old)) in p.writes.iter().zip(olds).enumerate() {
+    let mut counters_to_write: Vec<ProjectId> = Vec::new();
+    for (i, (write, old)) in p.writes.iter().zip(olds).enumerate() {
         // The contract has each key at most once per commit; should one repeat, the later
         // write replaces what the earlier one wrote, as in the reference store.
-        let old = if p.writes[..i].iter().any(|earlier| earlier.key == w.key) {
-            match t(w.tree).get(&w.pk)? {
-                Some(bytes) => Some(decode_record(w.tree, &bytes).map_err(abort)?),
-                None => None,
-            }
+        let old = if p.writes[..i].iter().any(|earlier| earlier.key == write.key) {
+            w.record(&write.key, write.tree, &write.pk)?
         } else {
             old
         };
         let old_entries = old.as_ref().map(entries_of).unwrap_or_default();
-        let new_entries = w.new.as_ref().map(|(_, e)| e);
-        if matches!(w.key, RecordKey::User(_)) {
-            user_delta += i64::from(w.new.is_some()) - i64::from(old.is_some());
+        let new_entries = write.new.as_ref().map(|(_, e)| e);
+        if matches!(write.key, RecordKey::User(_)) {
+            user_delta += i64::from(write.new.is_some()) - i64::from(old.is_some());
+        }
+        if let (Some(Record::Task(t)), None) = (&write.record, &old) {
+            if !counters_to_write.contains(&t.project_id) {
+                counters_to_write.push(t.project_id);
+            }
         }
         // Remove the old record's entries.
         for u in &old_entries.unique {
-            if t(u.tree)
-                .get(&u.key)?
+            if w.get(u.tree, &u.key)?
                 .is_some_and(|v| v.as_ref() == u.owner)
             {
-                t(u.tree).remove(u.key.as_slice())?;
+                w.remove(u.tree, &u.key);
             }
         }
         for entry @ (tree, key) in &old_entries.plain {
             if !new_entries.is_some_and(|n| n.plain.contains(entry)) {
-                t(*tree).remove(key.as_slice())?;
+                w.remove(*tree, key);
             }
         }
         // Write the record and claim its entries.
-        match &w.new {
+        match &write.new {
             Some((bytes, entries)) => {
-                t(w.tree).insert(w.pk.as_slice(), bytes.as_slice())?;
+                w.insert(write.tree, &write.pk, bytes);
                 for u in &entries.unique {
-                    match t(u.tree).get(&u.key)? {
+                    match w.get(u.tree, &u.key)? {
                         Some(holder) if holder.as_ref() != u.owner => {
-                            return Err(abort(StoreError::Duplicate {
+                            return Err(StoreError::Duplicate {
                                 field: u.field.to_owned(),
                                 value: u.shown.clone(),
-                            }));
+                            });
                         }
-                        _ => {
-                            t(u.tree).insert(u.key.as_slice(), &u.owner[..])?;
-                        }
+                        _ => w.insert(u.tree, &u.key, &u.owner),
                     }
                 }
                 for entry @ (tree, key) in &entries.plain {
                     if !old_entries.plain.contains(entry) {
-                        t(*tree).insert(key.as_slice(), &[][..])?;
+                        w.insert(*tree, key, &[]);
                     }
                 }
             }
-            None => {
-                t(w.tree).remove(w.pk.as_slice())?;
-            }
+            None => w.remove(write.tree, &write.pk),
+        }
+    }
+    for project in counters_to_write {
+        let (t, pk) = locate(&RecordKey::TaskCounter(project));
+        let written_here = p
+            .writes
+            .iter()
+            .any(|write| write.key == RecordKey::TaskCounter(project));
+        if let (false, Some(c)) = (written_here, w.counters.get(&project)) {
+            let bytes = encode_record(&Record::TaskCounter(c.clone()))?;
+            w.insert(t, &pk, &bytes);
         }
     }
     if user_delta != 0 {
-        let meta = t(Tree::Meta);
-        let count = tx_u64(meta, meta::USER_COUNT, "user_count")?;
-        let count = count.checked_add_signed(user_delta).ok_or_else(|| {
-            abort(StoreError::Corrupt(
-                "the user count went negative".to_owned(),
-            ))
-        })?;
-        meta.insert(meta::USER_COUNT, &count.to_be_bytes())?;
+        let count = u64_value(w.get(Tree::Meta, meta::USER_COUNT)?, "user_count")?;
+        let count = count
+            .checked_add_signed(user_delta)
+            .ok_or_else(|| StoreError::Corrupt("the user count went negative".to_owned()))?;
+        w.insert(Tree::Meta, meta::USER_COUNT, &count.to_be_bytes());
     }
     let mut seqs = Vec::with_capacity(p.events.len());
-    if !p.events.is_empty() {
-        // Commits are serialised by the commit lock, which also guards the in-memory last seq:
-        // the transaction writes the new last seq to `meta` without reading it.
-        let mut seq = last_seq;
-        for (bytes, event) in &p.events {
-            seq += 1;
-            t(Tree::Events).insert(&seq.to_be_bytes(), bytes.as_slice())?;
-            for (tree, key) in event_entries(seq, event) {
-                t(tree).insert(key, &[][..])?;
-            }
-            seqs.push(seq);
+    // Commits are serialised by the commit lock, which also guards the in-memory last seq.
+    let mut seq = last_seq;
+    for (bytes, event) in &p.events {
+        seq += 1;
+        w.insert(Tree::Events, &seq.to_be_bytes(), bytes);
+        for (tree, key) in event_entries(seq, event) {
+            w.insert(tree, &key, &[]);
         }
-        t(Tree::Meta).insert(meta::LAST_SEQ, &seq.to_be_bytes())?;
-    }
-    if let Some(tree) = missing.get() {
-        return Err(abort(StoreError::Corrupt(format!(
-            "internal error: tree '{}' is not part of the commit's transaction",
-            tree.name()
-        ))));
+        seqs.push(seq);
     }
     Ok(seqs)
 }
 
-/// Runs blocking work off the async runtime's worker threads when there is a runtime.
-async fn blocking<R: Send + 'static>(
-    f: impl FnOnce() -> StoreResult<R> + Send + 'static,
-) -> StoreResult<R> {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => match handle.spawn_blocking(f).await {
-            Ok(result) => result,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(StoreError::Unavailable(format!(
-                "the commit's worker was cancelled: {e}"
-            ))),
-        },
-        Err(_) => f(),
+/// Index entries written in large batches (rebuilding the indexes), claiming unique slots.
+struct IndexBatch<'a> {
+    main: &'a sled::Tree,
+    batch: sled::Batch,
+    /// The unique slots claimed in the current batch (full keys to owners).
+    claimed: HashMap<Vec<u8>, [u8; 16]>,
+    len: usize,
+}
+
+impl<'a> IndexBatch<'a> {
+    const SIZE: usize = 10_000;
+
+    fn new(main: &'a sled::Tree) -> Self {
+        IndexBatch {
+            main,
+            batch: sled::Batch::default(),
+            claimed: HashMap::new(),
+            len: 0,
+        }
+    }
+
+    fn insert(&mut self, t: Tree, key: &[u8], value: &[u8]) -> Result<(), SledError> {
+        self.batch.insert(full_key(t.byte(), key), value);
+        self.len += 1;
+        if self.len >= Self::SIZE {
+            self.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Claims a unique slot for `owner`; false when another owner holds it.
+    fn claim(&mut self, t: Tree, key: &[u8], owner: &[u8; 16]) -> Result<bool, SledError> {
+        let full = full_key(t.byte(), key);
+        let holder = match self.claimed.get(&full) {
+            Some(o) => Some(o.to_vec()),
+            None => self.main.get(&full)?.map(|v| v.to_vec()),
+        };
+        if holder.is_some_and(|h| h != owner[..]) {
+            return Ok(false);
+        }
+        self.claimed.insert(full, *owner);
+        self.insert(t, key, owner)?;
+        Ok(true)
+    }
+
+    fn finish(&mut self) -> Result<(), SledError> {
+        let batch = std::mem::take(&mut self.batch);
+        self.main.apply_batch(batch)?;
+        self.claimed.clear();
+        self.len = 0;
+        Ok(())
     }
 }
 
@@ -1029,12 +1096,12 @@ impl Store for SledStore {
     }
 
     async fn next_task_number(&self, project: ProjectId) -> StoreResult<Option<u64>> {
-        let inner = Arc::clone(&self.inner);
-        blocking(move || inner.next_task_number_blocking(project)).await
+        // In memory, under locks held for a moment: no need for the blocking pool.
+        self.inner.next_task_number_now(project)
     }
 
     async fn task_counter(&self, project: ProjectId) -> StoreResult<Option<TaskCounter>> {
-        self.inner.get(Tree::TaskCounters, project.0.as_bytes())
+        self.inner.task_counter(project)
     }
 
     async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>> {
@@ -1161,10 +1228,10 @@ impl Store for SledStore {
     }
 
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
-        let inner = self.inner.clone();
-        match self.inner.durability {
-            Durability::Flush => blocking(move || inner.commit_blocking(commit)).await,
-            Durability::Periodic { .. } => inner.commit_blocking(commit),
+        if commit.writes.is_empty() && commit.events.is_empty() {
+            return Ok(CommitReceipt::default());
         }
+        let prepared = prepare(&commit)?;
+        self.pipeline.commit(prepared).await
     }
 }

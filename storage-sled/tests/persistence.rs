@@ -118,18 +118,23 @@ fn raw(path: &std::path::Path) -> sled::Db {
     }
 }
 
+/// The key of the schema version marker in the store's sled tree (the `meta` space is byte 0).
+fn marker_key() -> Vec<u8> {
+    [&[0u8][..], b"schema_version"].concat()
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()));
     {
         let db = raw(dir.path());
-        let meta = db.open_tree("meta").unwrap();
+        let store = db.open_tree("tasklane").unwrap();
         assert_eq!(
-            meta.get("schema_version").unwrap().unwrap().as_ref(),
+            store.get(marker_key()).unwrap().unwrap().as_ref(),
             SCHEMA_VERSION.to_be_bytes()
         );
-        meta.insert("schema_version", &99u32.to_be_bytes()).unwrap();
+        store.insert(marker_key(), &99u32.to_be_bytes()).unwrap();
         db.flush().unwrap();
     }
     let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
@@ -139,6 +144,22 @@ fn a_newer_schema_is_refused() {
     );
     assert!(err.to_string().contains("99"), "{err}");
     assert!(matches!(StoreError::from(err), StoreError::Corrupt(_)));
+
+    // A newer version in the layout of schemas 1 and 2 (a `meta` tree) is refused too.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = raw(dir.path());
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", &99u32.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
+    assert!(
+        matches!(err, SledError::SchemaTooNew { found: 99, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -187,31 +208,6 @@ fn foreign_or_unmarked_databases_are_refused() {
 }
 
 #[test]
-fn a_log_that_disagrees_with_meta_is_reported() {
-    runtime().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let memory = MemoryStore::new();
-        let n = numbers(3, 5_000);
-        let mut d = Dice::new(&n);
-        {
-            let sled = open(dir.path());
-            drive(&mut d, &memory, &sled, 60).await;
-            assert!(sled.last_seq().await.unwrap() > 0);
-        }
-        {
-            let db = raw(dir.path());
-            db.open_tree("meta")
-                .unwrap()
-                .insert("last_seq", &1_000_000u64.to_be_bytes())
-                .unwrap();
-            db.flush().unwrap();
-        }
-        let err = SledStore::open(SledConfig::new(dir.path())).unwrap_err();
-        assert!(matches!(err, SledError::Corrupt(_)), "{err:?}");
-    });
-}
-
-#[test]
 fn an_older_schema_is_upgraded_by_rebuilding_the_indexes() {
     runtime().block_on(async {
         let dir = tempfile::tempdir().unwrap();
@@ -223,18 +219,43 @@ fn an_older_schema_is_upgraded_by_rebuilding_the_indexes() {
             drive(&mut d, &memory, &sled, 300).await;
         }
         {
-            // Make it look like version 1: no per-scope event indexes; and damage another
-            // index to prove that the upgrade rebuilds all of them.
+            // Rewrite it in the layout of schema 1: a sled tree per record kind and for the log,
+            // the version in a `meta` tree, and no index at all (nor the per-scope event
+            // indexes, which came with schema 2): the upgrade must copy the records and the log
+            // and rebuild every index.
             let db = raw(dir.path());
-            for t in ["events_by_workspace", "events_by_project", "events_by_task"] {
-                assert!(db.drop_tree(t).unwrap());
+            let store = db.open_tree("tasklane").unwrap();
+            let legacy = [
+                (1u8, "users"),
+                (2, "tokens"),
+                (3, "workspaces"),
+                (4, "memberships"),
+                (5, "projects"),
+                (6, "task_counters"),
+                (7, "workflows"),
+                (8, "tasks"),
+                (9, "dependencies"),
+                (10, "labels"),
+                (11, "milestones"),
+                (12, "comments"),
+                (13, "events"),
+            ];
+            let mut copied = 0;
+            for (byte, name) in legacy {
+                let tree = db.open_tree(name).unwrap();
+                for item in store.scan_prefix([byte]) {
+                    let (k, v) = item.unwrap();
+                    tree.insert(&k[1..], v).unwrap();
+                    copied += 1;
+                }
             }
-            db.open_tree("tasks_by_status").unwrap().clear().unwrap();
-            db.open_tree("users_by_email").unwrap().clear().unwrap();
-            db.open_tree("meta")
-                .unwrap()
-                .insert("schema_version", &1u32.to_be_bytes())
-                .unwrap();
+            assert!(copied > 100, "only {copied} records and events");
+            let last_seq = db.open_tree("events").unwrap().last().unwrap().unwrap().0;
+            let meta = db.open_tree("meta").unwrap();
+            meta.insert("schema_version", &1u32.to_be_bytes()).unwrap();
+            meta.insert("last_seq", last_seq).unwrap();
+            drop(store);
+            assert!(db.drop_tree("tasklane").unwrap());
             db.flush().unwrap();
         }
         let sled = open(dir.path());
@@ -255,13 +276,25 @@ fn an_older_schema_is_upgraded_by_rebuilding_the_indexes() {
         drop(sled);
         let db = raw(dir.path());
         assert_eq!(
-            db.open_tree("meta")
+            db.open_tree("tasklane")
                 .unwrap()
-                .get("schema_version")
+                .get(marker_key())
                 .unwrap()
                 .unwrap()
                 .as_ref(),
             SCHEMA_VERSION.to_be_bytes()
+        );
+        // The old layout's trees are gone.
+        let names: Vec<String> = db
+            .tree_names()
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n == "meta" || n == "tasks" || n == "events"),
+            "{names:?}"
         );
     });
 }

@@ -10,6 +10,10 @@
 //! worker per core) and prints `listening on http://ADDR` as its first line, as `tasklane` does.
 #![deny(missing_docs)]
 
+/// The server's allocator, so that the baseline differs from it only by the work it skips.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -81,11 +81,18 @@ impl<S: Store> Engine<S> {
         need: Need,
         kind: ObjectKind,
     ) -> Result<Membership> {
-        let membership = self
-            .store()
-            .membership(workspace, actor.user_id)
-            .await?
-            .ok_or(Error::NotFound { kind })?;
+        let membership = self.store().membership(workspace, actor.user_id).await?;
+        Self::allow(actor, membership, need, kind)
+    }
+
+    /// Checks that `membership` (the actor's, if any) allows `need`; see [`Self::require`].
+    fn allow(
+        actor: &Actor,
+        membership: Option<Membership>,
+        need: Need,
+        kind: ObjectKind,
+    ) -> Result<Membership> {
+        let membership = membership.ok_or(Error::NotFound { kind })?;
         if need != Need::Read && !actor.can_write {
             return Err(Error::forbidden("this token is read-only"));
         }
@@ -107,15 +114,13 @@ impl<S: Store> Engine<S> {
         project: crate::ids::ProjectId,
         need: Need,
     ) -> Result<(Project, Membership)> {
-        let p = self
+        let (p, membership) = self
             .store()
-            .project(project)
+            .project_with_membership(project, actor.user_id)
             .await?
-            .filter(|p| p.deleted_at.is_none())
+            .filter(|(p, _)| p.deleted_at.is_none())
             .ok_or(Error::not_found(ObjectKind::Project))?;
-        let m = self
-            .require(actor, p.workspace_id, need, ObjectKind::Project)
-            .await?;
+        let m = Self::allow(actor, membership, need, ObjectKind::Project)?;
         if need != Need::Read && p.archived {
             return Err(Error::Conflict(crate::error::Conflict::ProjectArchived));
         }

@@ -296,6 +296,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// The project with `id` (also when deleted).
     async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>>;
+    /// The project with `id` (also when deleted) and `user`'s membership of its workspace,
+    /// which every project-scoped request reads together; `None` when there is no such project.
+    ///
+    /// The default reads one, then the other; adapters with round trips should read both at
+    /// once.
+    async fn project_with_membership(
+        &self,
+        id: ProjectId,
+        user: UserId,
+    ) -> StoreResult<Option<(Project, Option<Membership>)>> {
+        let Some(project) = self.project(id).await? else {
+            return Ok(None);
+        };
+        let membership = self.membership(project.workspace_id, user).await?;
+        Ok(Some((project, membership)))
+    }
     /// The project of `workspace` whose key is exactly `key` (keys are stored upper-case).
     async fn project_by_key(
         &self,

@@ -72,6 +72,7 @@ macro_rules! __conformance_cases {
             workflow_transition_conditions,
             workflow_replacement_remaps_tasks,
             tasks_numbers_unique_and_never_reused,
+            tasks_keys_resolve_across_workspaces,
             tasks_validation_lists_every_field,
             tasks_update_records_field_changes,
             tasks_optimistic_versions,

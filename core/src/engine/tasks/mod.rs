@@ -372,17 +372,35 @@ impl<S: Store> Engine<S> {
                 project_key,
                 number,
             } => {
-                let mut found = None;
+                // Keys are unique within a workspace only: look in every visible project with
+                // the key. A key that names tasks in two of the caller's workspaces is refused
+                // rather than guessed (the id is unambiguous).
+                let mut found: Option<Task> = None;
                 for p in store.projects_by_key(project_key).await? {
-                    if p.deleted_at.is_none()
-                        && store
+                    if p.deleted_at.is_some()
+                        || store
                             .membership(p.workspace_id, actor.user_id)
                             .await?
-                            .is_some()
+                            .is_none()
                     {
-                        found = store.task_by_number(p.id, *number).await?;
-                        break;
+                        continue;
                     }
+                    let Some(task) = store.task_by_number(p.id, *number).await? else {
+                        continue;
+                    };
+                    if task.deleted_at.is_some() && !allow_trashed {
+                        continue;
+                    }
+                    if found.is_some() {
+                        return Err(Error::rule(
+                            "ambiguous_key",
+                            format!(
+                                "{project_key}-{number} names tasks in several of your \
+                                 workspaces; use the task's id"
+                            ),
+                        ));
+                    }
+                    found = Some(task);
                 }
                 found
             }

@@ -652,6 +652,24 @@ pub async fn store_reads_and_list_orders<S: Store>(store: S) {
         vec![m1.clone(), m2.clone()]
     );
     assert_eq!(
+        store.project_with_membership(p.id, u2.id).await.unwrap(),
+        Some((p.clone(), Some(m2.clone())))
+    );
+    assert_eq!(
+        store
+            .project_with_membership(p.id, UserId(id()))
+            .await
+            .unwrap(),
+        Some((p.clone(), None))
+    );
+    assert_eq!(
+        store
+            .project_with_membership(ProjectId(id()), u2.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
         store.memberships_of_user(u2.id).await.unwrap(),
         vec![m2.clone()]
     );

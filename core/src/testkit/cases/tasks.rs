@@ -137,6 +137,74 @@ pub async fn tasks_numbers_unique_and_never_reused<S: Store>(store: S) {
     assert_eq!(eng7.key, "ENG-7", "projects do not share numbers");
 }
 
+/// Task keys are unique within a workspace only: a key resolves in whichever of the caller's
+/// workspaces has a task with that number, and a key that names tasks in two of them is refused
+/// as ambiguous (the id still works).
+pub async fn tasks_keys_resolve_across_workspaces<S: Store>(store: S) {
+    let f = Fixture::new(store).await;
+    let e = &f.engine;
+    let eng1 = create_task(e, &f.member, f.project.id, titled("Ours 1")).await;
+    let eng2 = create_task(e, &f.member, f.project.id, titled("Ours 2")).await;
+    // The outsider's workspace gets a project with the same key and one task, and the member
+    // joins it.
+    let theirs = ok(
+        e.projects()
+            .create(
+                &f.outsider,
+                f.other_workspace.id,
+                crate::engine::NewProject {
+                    key: "ENG".into(),
+                    name: "Theirs".into(),
+                    ..crate::engine::NewProject::default()
+                },
+            )
+            .await,
+        "a project ENG in the other workspace",
+    );
+    let their1 = create_task(e, &f.outsider, theirs.id, titled("Theirs 1")).await;
+    assert_eq!(their1.key, "ENG-1");
+    ok(
+        e.workspaces()
+            .add_member(
+                &f.outsider,
+                f.other_workspace.id,
+                MemberRef::Id(f.member.user_id),
+                Role::Member,
+            )
+            .await,
+        "the member joins the other workspace",
+    );
+    // ENG-2 exists in one workspace only: found, whichever project comes first.
+    let got = ok(e.tasks().get(&f.member, &by_key("ENG-2")).await, "ENG-2");
+    assert_eq!(got.task.id, eng2.task.id);
+    // ENG-1 names two tasks the member can see.
+    match e.tasks().get(&f.member, &by_key("ENG-1")).await {
+        Err(Error::Conflict(Conflict::Rule { rule, .. })) => assert_eq!(rule, "ambiguous_key"),
+        other => panic!("ENG-1 is ambiguous for the member, got {other:?}"),
+    }
+    for (id, want) in [(eng1.task.id, "Ours 1"), (their1.task.id, "Theirs 1")] {
+        let t = ok(
+            e.tasks()
+                .get(&f.member, &crate::engine::TaskRef::Id(id))
+                .await,
+            "by id",
+        );
+        assert_eq!(t.task.title, want);
+    }
+    // Callers who see only one of them are not affected.
+    let ours = ok(e.tasks().get(&f.guest, &by_key("ENG-1")).await, "the guest");
+    assert_eq!(ours.task.id, eng1.task.id);
+    let mine = ok(
+        e.tasks().get(&f.outsider, &by_key("ENG-1")).await,
+        "the outsider",
+    );
+    assert_eq!(mine.task.id, their1.task.id);
+    not_found(
+        e.tasks().get(&f.outsider, &by_key("ENG-2")).await,
+        "ENG-2 is not in the outsider's workspace",
+    );
+}
+
 /// One validation error lists every bad field of a new task, and nothing is created.
 pub async fn tasks_validation_lists_every_field<S: Store>(store: S) {
     let f = Fixture::new(store).await;
