@@ -115,6 +115,26 @@ impl Store for PgStore {
         one(self.pool(), q).await
     }
 
+    async fn token_with_user(&self, hash: &str) -> StoreResult<Option<(ApiToken, Option<User>)>> {
+        let row = sqlx::query(
+            "SELECT t.doc, u.doc FROM tokens AS t LEFT JOIN users AS u ON u.id = t.user_id \
+             WHERE t.secret_hash = $1",
+        )
+        .bind(hash.to_owned())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_sqlx)?;
+        row.map(|row| {
+            let token = row.try_get::<Json<ApiToken>, _>(0).map_err(map_sqlx)?.0;
+            let user = row
+                .try_get::<Option<Json<User>>, _>(1)
+                .map_err(map_sqlx)?
+                .map(|u| u.0);
+            Ok((token, user))
+        })
+        .transpose()
+    }
+
     async fn tokens_of_user(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
         let q = sqlx::query("SELECT doc FROM tokens WHERE user_id = $1 ORDER BY created_at_ns, id")
             .bind(user.0);

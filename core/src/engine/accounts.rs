@@ -286,19 +286,15 @@ impl<S: Store> Accounts<'_, S> {
             return Err(Error::Unauthenticated);
         }
         let store = self.engine.store();
-        let token = store
-            .token_by_hash(&hash_secret(secret))
+        let (token, user) = store
+            .token_with_user(&hash_secret(secret))
             .await?
             .ok_or(Error::Unauthenticated)?;
         let now = self.engine.now();
         if !token.is_active(now) {
             return Err(Error::Unauthenticated);
         }
-        let user = store
-            .user(token.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or(Error::Unauthenticated)?;
+        let user = user.filter(|u| !u.disabled).ok_or(Error::Unauthenticated)?;
         let stale = token
             .last_used_at
             .is_none_or(|t| now - t >= time::Duration::minutes(1));

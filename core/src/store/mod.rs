@@ -278,6 +278,18 @@ pub trait Store: Send + Sync + 'static {
     async fn token(&self, id: TokenId) -> StoreResult<Option<ApiToken>>;
     /// The token whose `secret_hash` equals `hash`.
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// The token whose `secret_hash` equals `hash` and its user (`None` if the user record is
+    /// gone), which authenticating every request reads together.
+    ///
+    /// The default reads one, then the other; adapters with round trips should read both at
+    /// once.
+    async fn token_with_user(&self, hash: &str) -> StoreResult<Option<(ApiToken, Option<User>)>> {
+        let Some(token) = self.token_by_hash(hash).await? else {
+            return Ok(None);
+        };
+        let user = self.user(token.user_id).await?;
+        Ok(Some((token, user)))
+    }
     /// The user's tokens, oldest first.
     async fn tokens_of_user(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
 

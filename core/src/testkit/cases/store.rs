@@ -760,6 +760,11 @@ pub async fn store_reads_and_list_orders<S: Store>(store: S) {
         store.token_by_hash("hash1").await.unwrap(),
         Some(tokens[1].clone())
     );
+    assert_eq!(
+        store.token_with_user("hash1").await.unwrap(),
+        Some((tokens[1].clone(), Some(u.clone())))
+    );
+    assert_eq!(store.token_with_user("no such hash").await.unwrap(), None);
     // Unknown ids read as None.
     assert_eq!(store.task(TaskId(id())).await.unwrap(), None);
     assert_eq!(store.project(ProjectId(id())).await.unwrap(), None);
