@@ -435,7 +435,7 @@ problem_responses! {
     Forbidden => "The caller may see the object but not do this (role too weak, read-only token, closed registration).";
     NotFound => "No such object, or one the caller may not see.";
     Timeout => "The request took longer than the server's timeout.";
-    Conflict => "The request conflicts with the current state or a rule (taken key, forbidden transition, dependency cycle, archived project); members name the facts.";
+    Conflict => "The request conflicts with the current state or a rule (taken key, forbidden transition, dependency cycle, archived project, a task key that names tasks in several of the caller's workspaces); members name the facts.";
     PreconditionFailed => "`If-Match` names a version that is no longer current (`expected_version`, `current_version`).";
     PayloadTooLarge => "The request body is larger than the server's limit.";
     UnsupportedMediaType => "The request body is not `application/json`.";

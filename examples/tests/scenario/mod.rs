@@ -106,6 +106,7 @@ pub async fn every_route(launch: Launch) {
     };
     steps::tasks(&w, &people, &mut built).await;
     steps::comments(&w, &people, &mut built).await;
+    steps::ambiguous_keys(&w, &people, &built).await;
     steps::archived_project(&w, &people, &built).await;
     steps::deleted_project(&w, &people, &built).await;
     server_agrees(&w).await;

@@ -1145,6 +1145,65 @@ pub async fn comments(w: &Walk, p: &People, b: &mut Built) {
     b.comment = c;
 }
 
+/// Task keys are unique within a workspace only. Kim, a guest of the walk's workspace who also
+/// has a project ENG of her own, gets 409 for a key that names a task in both (the ids still
+/// work); a key that exists in one of them resolves there.
+pub async fn ambiguous_keys(w: &Walk, p: &People, b: &Built) {
+    let r = w
+        .call("POST", "/auth/register")
+        .json(json!({"email": "kim@example.com", "password": PASSWORD, "name": "Kim"}))
+        .expect(201)
+        .await;
+    let kim = person(&r);
+    let ws = w
+        .call("POST", "/workspaces")
+        .by(&kim.token)
+        .json(json!({"name": "Elsewhere"}))
+        .expect(201)
+        .await
+        .id();
+    let eng = w
+        .call("POST", &format!("/workspaces/{ws}/projects"))
+        .by(&kim.token)
+        .json(json!({"key": "ENG", "name": "Another engine"}))
+        .expect(201)
+        .await
+        .id();
+    let theirs = w
+        .call("POST", &format!("/projects/{eng}/tasks"))
+        .by(&kim.token)
+        .json(json!({"title": "Their first"}))
+        .expect(201)
+        .await;
+    assert_eq!(theirs.body["key"], "ENG-1", "{}", theirs.text);
+    w.call("POST", &format!("/workspaces/{}/members", b.ws))
+        .by(&p.ada.token)
+        .json(json!({"email": "kim@example.com", "role": "guest"}))
+        .expect(201)
+        .await;
+    for path in [
+        "/tasks/ENG-1",
+        "/tasks/ENG-1/comments",
+        "/tasks/ENG-1/subtasks",
+        "/tasks/ENG-1/activity",
+    ] {
+        let r = w.call("GET", path).by(&kim.token).expect(409).await;
+        assert!(r.text.contains("ambiguous_key"), "{path}: {}", r.text);
+    }
+    for id in [theirs.id(), b.tasks[0].clone()] {
+        w.call("GET", &format!("/tasks/{id}"))
+            .by(&kim.token)
+            .expect(200)
+            .await;
+    }
+    let r = w
+        .call("GET", "/tasks/ENG-2")
+        .by(&kim.token)
+        .expect(200)
+        .await;
+    assert_eq!(r.body["id"], b.tasks[1].as_str(), "{}", r.text);
+}
+
 /// An archived project stays readable and refuses every write with 409 until it is restored.
 pub async fn archived_project(w: &Walk, p: &People, b: &Built) {
     let eng = &b.project;

@@ -70,6 +70,7 @@ pub(crate) async fn create<S: Store>(
     responses(
         (status = 200, description = "Comments, oldest first.", body = crate::dto::CommentList),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
     )
 )]
 pub(crate) async fn list<S: Store>(

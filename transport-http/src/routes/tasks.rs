@@ -131,6 +131,7 @@ pub(crate) async fn list<S: Store>(
     responses(
         (status = 200, description = "The object.", body = TaskDto, headers(("ETag" = String, description = "The version as a strong entity tag, `\"<version>\"`."))),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
     )
 )]
 pub(crate) async fn get<S: Store>(
@@ -401,6 +402,7 @@ pub(crate) async fn remove_dependency<S: Store>(
     responses(
         (status = 200, description = "The list.", body = crate::dto::TaskList),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
     )
 )]
 pub(crate) async fn subtasks<S: Store>(
@@ -503,6 +505,7 @@ pub(crate) async fn bulk<S: Store>(
     responses(
         (status = 200, description = "Events, oldest first; `next_cursor` is set when the page is full.", body = crate::dto::EventList),
         (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
         (status = 422, response = crate::openapi::ValidationFailed),
     )
 )]
