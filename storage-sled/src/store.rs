@@ -653,7 +653,7 @@ pub(crate) fn malformed(t: Tree) -> StoreError {
     StoreError::Corrupt(format!("malformed key in tree '{}'", t.name()))
 }
 
-/// A commit with everything that can be computed before taking the commit lock: encoded
+/// A commit with everything that can be computed before it reaches the applier: encoded
 /// records, their index entries, encoded events.
 pub(crate) struct Prepared {
     writes: Vec<PreparedWrite>,
@@ -867,7 +867,8 @@ fn apply_in(w: &mut PendingWrites<'_>, p: &Prepared, last_seq: u64) -> StoreResu
         w.insert(Tree::Meta, meta::USER_COUNT, &count.to_be_bytes());
     }
     let mut seqs = Vec::with_capacity(p.events.len());
-    // Commits are serialised by the commit lock, which also guards the in-memory last seq.
+    // Commits are applied one at a time (by the applier, under the commit lock), which also
+    // guards the in-memory last seq.
     let mut seq = last_seq;
     for (bytes, event) in &p.events {
         seq += 1;
