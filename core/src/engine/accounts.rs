@@ -59,11 +59,16 @@ pub struct IssuedToken {
 /// The prefix of every token secret, so that leaked secrets are recognisable.
 pub const TOKEN_PREFIX: &str = "tl_";
 
+/// The SHA-256 of a token secret in lower-case hex, as stored (every request computes it).
 fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 fn argon2(cost: PasswordHashing) -> Result<Argon2<'static>> {
@@ -497,5 +502,19 @@ impl<S: Store> Accounts<'_, S> {
                 Ok(updated)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hash_secret;
+
+    /// The stored hash is the digest in lower-case hex (tokens issued before keep working).
+    #[test]
+    fn secrets_hash_to_lower_case_hex_sha256() {
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
