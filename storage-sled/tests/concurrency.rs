@@ -152,3 +152,64 @@ async fn a_tailing_reader_sees_every_seq_once_in_order() {
     assert_eq!(tail.await.unwrap(), total);
     assert_eq!(store.last_seq().await.unwrap(), total);
 }
+
+/// Readers racing a writer never see a version of a record older than one they saw before, and
+/// once the writer is done every reader sees its last version (the store keeps decoded records
+/// in memory: this is what that cache must not break).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_reads_never_go_back_in_time() {
+    use tasklane_core::model::Project;
+    let store = SledStore::temporary().unwrap();
+    let mut p = Project {
+        id: project(0),
+        workspace_id: ws(0),
+        key: "ENG".into(),
+        name: "v1".into(),
+        description: String::new(),
+        archived: false,
+        is_template: false,
+        deleted_at: None,
+        created_at: base_time(),
+        updated_at: base_time(),
+        version: 1,
+    };
+    let mut c = Commit::new();
+    c.insert(Record::Project(p.clone()));
+    store.commit(c).await.unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut seen = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let got = store.project(project(0)).await.unwrap().expect("the project");
+                    assert!(got.version >= seen, "version {} after {seen}", got.version);
+                    assert_eq!(got.name, format!("v{}", got.version), "a whole record");
+                    seen = got.version;
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for _ in 0..300 {
+        let read = p.version;
+        p.version += 1;
+        p.name = format!("v{}", p.version);
+        let mut c = Commit::new();
+        c.update(Record::Project(p.clone()), read);
+        store.commit(c).await.unwrap();
+        // The writer's own read sees its commit at once.
+        assert_eq!(store.project(project(0)).await.unwrap(), Some(p.clone()));
+    }
+    done.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    assert_eq!(store.project(project(0)).await.unwrap(), Some(p.clone()));
+    let mut c = Commit::new();
+    c.delete(tasklane_core::store::RecordKey::Project(p.id), p.version);
+    store.commit(c).await.unwrap();
+    assert_eq!(store.project(project(0)).await.unwrap(), None);
+}
