@@ -82,6 +82,7 @@
 //! [`SledError::SchemaUnknown`].
 #![deny(missing_docs)]
 
+mod cache;
 mod error;
 mod keys;
 mod legacy;

@@ -23,6 +23,7 @@ use tasklane_core::store::{
     StoreResult, Write,
 };
 
+use crate::cache::RecordCache;
 use crate::error::{from_sled, is_lock_error, SledError};
 use crate::keys::{trailing_uuid, u64_at, uuid_at, Key};
 use crate::legacy;
@@ -145,6 +146,8 @@ pub(crate) struct Inner {
     /// during a commit), and written to the store with every commit that creates a task of the
     /// project. Commits that write a counter record replace the cached one.
     counters: Mutex<HashMap<ProjectId, TaskCounter>>,
+    /// Decoded tokens, users, memberships, projects and workflows (see [`RecordCache`]).
+    cache: RecordCache,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -312,6 +315,7 @@ impl Inner {
             last_seq: AtomicU64::new(0),
             visible_seq: AtomicU64::new(0),
             counters: Mutex::new(HashMap::new()),
+            cache: RecordCache::default(),
         };
         if upgrade_from.is_some() {
             // An upgrade interrupted by a crash left part of a copy: start it over.
@@ -428,6 +432,60 @@ impl Inner {
         match self.tree(t).get(key).map_err(from_sled)? {
             Some(bytes) => decode(t, &bytes).map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// The record under `key`, from the cache or read (and kept when no commit ran meanwhile).
+    pub(crate) fn cached_record(&self, key: RecordKey) -> StoreResult<Option<Record>> {
+        if let Some(record) = self.cache.record(&key) {
+            return Ok(Some(record));
+        }
+        let read_at = self.generation.load(SeqCst);
+        let (tree, pk) = locate(&key);
+        let Some(bytes) = self.tree(tree).get(&pk).map_err(from_sled)? else {
+            return Ok(None);
+        };
+        let record = decode_record(tree, &bytes)?;
+        self.cache
+            .keep(key, record.clone(), read_at, &self.generation);
+        Ok(Some(record))
+    }
+
+    /// The token whose secret hashes to `hash`, through the cache.
+    pub(crate) fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        if let Some(id) = self.cache.token_id(hash) {
+            if let Some(Record::Token(t)) = self.cached_record(RecordKey::Token(id))? {
+                if t.secret_hash == hash {
+                    return Ok(Some(t));
+                }
+            }
+        }
+        let read_at = self.generation.load(SeqCst);
+        let Some(id) = self
+            .tree(Tree::TokensByHash)
+            .get(hash.as_bytes())
+            .map_err(from_sled)?
+        else {
+            return Ok(None);
+        };
+        let id = TokenId(uuid::Uuid::from_slice(&id).map_err(|_| malformed(Tree::TokensByHash))?);
+        match self.cached_record(RecordKey::Token(id))? {
+            Some(Record::Token(t)) if t.secret_hash == hash => {
+                self.cache
+                    .keep_token_hash(hash, id, read_at, &self.generation);
+                Ok(Some(t))
+            }
+            // A commit changed the token in between: read both again, consistently.
+            _ => self.snapshot(|| {
+                match self
+                    .tree(Tree::TokensByHash)
+                    .get(hash.as_bytes())
+                    .map_err(from_sled)?
+                {
+                    Some(id) => self.get(Tree::Tokens, &id),
+                    None => Ok(None),
+                }
+            }),
         }
     }
 
@@ -617,6 +675,9 @@ impl Inner {
             (pending.into_batch(), seqs)
         };
         self.generation.fetch_add(1, SeqCst);
+        // Before the batch: once the new records are in sled, no reader may find the old ones
+        // in the cache.
+        self.cache.forget(prepared.writes.iter().map(|w| &w.key));
         let applied = self.main.apply_batch(batch);
         self.generation.fetch_add(1, SeqCst);
         applied.map_err(from_sled)?;
@@ -942,7 +1003,11 @@ fn by_created<T>(items: &mut [T], key: impl Fn(&T) -> (time::OffsetDateTime, uui
 #[async_trait]
 impl Store for SledStore {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        self.inner.get(Tree::Users, id.0.as_bytes())
+        match self.inner.cached_record(RecordKey::User(id))? {
+            Some(Record::User(u)) => Ok(Some(u)),
+            Some(_) => Err(malformed(Tree::Users)),
+            None => Ok(None),
+        }
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
@@ -987,17 +1052,7 @@ impl Store for SledStore {
     }
 
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
-        let i = &self.inner;
-        i.snapshot(|| {
-            match i
-                .tree(Tree::TokensByHash)
-                .get(hash.as_bytes())
-                .map_err(from_sled)?
-            {
-                Some(id) => i.get(Tree::Tokens, &id),
-                None => Ok(None),
-            }
-        })
+        self.inner.token_by_hash(hash)
     }
 
     async fn tokens_of_user(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
@@ -1017,8 +1072,14 @@ impl Store for SledStore {
         workspace: WorkspaceId,
         user: UserId,
     ) -> StoreResult<Option<Membership>> {
-        let (tree, key) = locate(&RecordKey::Membership(workspace, user));
-        self.inner.get(tree, &key)
+        match self
+            .inner
+            .cached_record(RecordKey::Membership(workspace, user))?
+        {
+            Some(Record::Membership(m)) => Ok(Some(m)),
+            Some(_) => Err(malformed(Tree::Memberships)),
+            None => Ok(None),
+        }
     }
 
     async fn members_of_workspace(&self, workspace: WorkspaceId) -> StoreResult<Vec<Membership>> {
@@ -1048,7 +1109,11 @@ impl Store for SledStore {
     }
 
     async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
-        self.inner.get(Tree::Projects, id.0.as_bytes())
+        match self.inner.cached_record(RecordKey::Project(id))? {
+            Some(Record::Project(p)) => Ok(Some(p)),
+            Some(_) => Err(malformed(Tree::Projects)),
+            None => Ok(None),
+        }
     }
 
     async fn project_by_key(
@@ -1106,7 +1171,11 @@ impl Store for SledStore {
     }
 
     async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>> {
-        self.inner.get(Tree::Workflows, project.0.as_bytes())
+        match self.inner.cached_record(RecordKey::Workflow(project))? {
+            Some(Record::Workflow(w)) => Ok(Some(w)),
+            Some(_) => Err(malformed(Tree::Workflows)),
+            None => Ok(None),
+        }
     }
 
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {

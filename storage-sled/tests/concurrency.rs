@@ -184,7 +184,11 @@ async fn record_reads_never_go_back_in_time() {
             tokio::spawn(async move {
                 let mut seen = 0;
                 while !done.load(Ordering::Relaxed) {
-                    let got = store.project(project(0)).await.unwrap().expect("the project");
+                    let got = store
+                        .project(project(0))
+                        .await
+                        .unwrap()
+                        .expect("the project");
                     assert!(got.version >= seen, "version {} after {seen}", got.version);
                     assert_eq!(got.name, format!("v{}", got.version), "a whole record");
                     seen = got.version;
