@@ -2,10 +2,11 @@
 //!
 //! Callers prepare their commit (encoding records and events, on their own thread) and hand it
 //! to the *applier*, which applies one commit at a time as one sled batch. Under
-//! [`Durability::Flush`] an applied commit goes on to the *flusher*, which flushes sled once for
-//! every commit that arrived while the previous flush ran (group commit) and then answers them
-//! all; the applier keeps applying meanwhile, so applying and flushing overlap. Under
-//! [`Durability::Periodic`] the applier answers as soon as the commit is applied.
+//! [`Durability::Flush`] the applier hands what it applied to the *flusher* whenever no other
+//! commit waits to be applied; the flusher flushes sled once for everything handed to it while
+//! its previous flush ran (group commit) and then answers all of it. The applier keeps applying
+//! meanwhile, so applying and flushing overlap. Under [`Durability::Periodic`] the applier
+//! answers as soon as the commit is applied.
 //!
 //! Two dedicated threads replace a commit lock contended by every writer and a blocking-pool
 //! hop per commit: measured with 16 writers, most of the CPU time of the old path went to
