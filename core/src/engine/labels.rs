@@ -74,8 +74,9 @@ fn check_color(v: &mut Validation, color: Option<&str>) {
 
 fn check_name(v: &mut Validation, name: &str, max: usize) {
     v.reject_nul("name", name);
-    let n = name.trim().chars().count();
-    if n == 0 || n > max {
+    // The maximum counts what was sent (as the API document states), the minimum what is left
+    // once trimmed.
+    if name.trim().is_empty() || name.chars().count() > max {
         v.add("name", format!("must be 1 to {max} characters long"));
     }
 }

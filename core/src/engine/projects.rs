@@ -114,7 +114,9 @@ impl<S: Store> Projects<'_, S> {
             }
         };
         let name = new.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 200 {
+        // The maximum counts what was sent (as the API document states), the minimum what is
+        // left once trimmed.
+        if name.is_empty() || new.name.chars().count() > 200 {
             v.add("name", "must be 1 to 200 characters long");
         }
         let description = new.description.unwrap_or_default();
@@ -433,8 +435,8 @@ impl<S: Store> Projects<'_, S> {
     ) -> Result<Project> {
         let mut v = Validation::new();
         let name = patch.name.as_ref().map(|n| n.trim().to_owned());
-        if let Some(n) = &name {
-            if n.is_empty() || n.chars().count() > 200 {
+        if let (Some(n), Some(sent)) = (&name, &patch.name) {
+            if n.is_empty() || sent.chars().count() > 200 {
                 v.add("name", "must be 1 to 200 characters long");
             }
         }

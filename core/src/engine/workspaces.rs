@@ -27,9 +27,11 @@ pub struct MemberView {
     pub user: User,
 }
 
-fn validate_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+fn validate_name(sent: &str) -> Result<String> {
+    let name = sent.trim();
+    // The maximum counts what was sent (as the API document states), the minimum what is left
+    // once trimmed.
+    if name.is_empty() || sent.chars().count() > 100 {
         return Err(Error::invalid("name", "must be 1 to 100 characters long"));
     }
     if name.contains('\0') {

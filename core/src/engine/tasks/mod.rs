@@ -229,8 +229,9 @@ fn dedup<T: PartialEq + Copy>(items: &[T]) -> Vec<T> {
 impl TaskContext {
     fn check_title(&self, v: &mut Validation, title: &str) {
         v.reject_nul("title", title);
-        let n = title.trim().chars().count();
-        if n == 0 || n > MAX_TITLE_CHARS {
+        // The maximum counts what was sent (as the API document states), the minimum what is
+        // left once trimmed.
+        if title.trim().is_empty() || title.chars().count() > MAX_TITLE_CHARS {
             v.add(
                 "title",
                 format!("must be 1 to {MAX_TITLE_CHARS} characters long"),

@@ -323,6 +323,27 @@ pub async fn tasks_validation_lists_every_field<S: Store>(store: S) {
         1,
         "the failed update wrote nothing"
     );
+
+    // Length limits count what was sent, as the API document states (JSON Schema's
+    // `maxLength`), even where surrounding blanks are trimmed before storing.
+    invalid_field(
+        e.tasks()
+            .create(
+                &f.member,
+                f.project.id,
+                titled(&format!("\u{a0}{}", "x".repeat(500))),
+            )
+            .await,
+        "title",
+        "501 characters sent, 500 once trimmed",
+    );
+    invalid_field(
+        e.workspaces()
+            .create(&f.member, &format!(" {}", "w".repeat(100)))
+            .await,
+        "name",
+        "a workspace name of 101 characters sent",
+    );
 }
 
 /// Updates log exactly the changed fields with old and new values; no-ops write nothing.
