@@ -61,6 +61,12 @@ pub struct Validation {
     errors: Vec<FieldError>,
 }
 
+/// Whether `text` has nothing but blanks: Unicode white space, and U+FEFF, which the API
+/// document's patterns (ECMAScript's `\s`) count as blank too.
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || c == '\u{feff}')
+}
+
 impl Validation {
     /// An empty collector.
     pub fn new() -> Self {

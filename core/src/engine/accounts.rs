@@ -85,7 +85,7 @@ fn looks_like_email(email: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c == '\u{feff}')
         && !domain.contains('@')
         && email.len() <= 254
 }
@@ -98,7 +98,7 @@ pub struct Accounts<'e, S> {
 impl<S: Store> Accounts<'_, S> {
     fn validate_new_user(&self, new: &NewUser) -> Result<()> {
         let mut v = Validation::new();
-        if !looks_like_email(new.email.trim()) {
+        if !looks_like_email(&new.email) {
             v.add("email", "must be an e-mail address such as ada@example.com");
         }
         let min = self.engine.config().min_password_length;
@@ -114,7 +114,7 @@ impl<S: Store> Accounts<'_, S> {
         let name = new.name.trim();
         // The maximum counts what was sent (as the API document states), the minimum what is
         // left once trimmed.
-        if name.is_empty() || new.name.chars().count() > 100 {
+        if crate::error::is_blank(name) || new.name.chars().count() > 100 {
             v.add("name", "must be 1 to 100 characters long");
         }
         v.reject_nul("name", name);
@@ -356,7 +356,7 @@ impl<S: Store> Accounts<'_, S> {
         let mut v = Validation::new();
         let name = new.name.trim();
         v.reject_nul("name", name);
-        if name.is_empty() || new.name.chars().count() > 100 {
+        if crate::error::is_blank(name) || new.name.chars().count() > 100 {
             v.add("name", "must be 1 to 100 characters long");
         }
         if new.expires_at.is_some_and(|e| e <= self.engine.now()) {

@@ -25,8 +25,7 @@ fn check_body(body: &str) -> Result<()> {
     if body.contains('\0') {
         return Err(Error::invalid("body", "must not contain NUL characters"));
     }
-    let n = body.trim().chars().count();
-    if n == 0 || body.chars().count() > MAX_BODY_CHARS {
+    if crate::error::is_blank(body) || body.chars().count() > MAX_BODY_CHARS {
         return Err(Error::invalid(
             "body",
             format!("must be 1 to {MAX_BODY_CHARS} characters long"),

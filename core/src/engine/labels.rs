@@ -76,7 +76,7 @@ fn check_name(v: &mut Validation, name: &str, max: usize) {
     v.reject_nul("name", name);
     // The maximum counts what was sent (as the API document states), the minimum what is left
     // once trimmed.
-    if name.trim().is_empty() || name.chars().count() > max {
+    if crate::error::is_blank(name) || name.chars().count() > max {
         v.add("name", format!("must be 1 to {max} characters long"));
     }
 }

@@ -231,7 +231,7 @@ impl TaskContext {
         v.reject_nul("title", title);
         // The maximum counts what was sent (as the API document states), the minimum what is
         // left once trimmed.
-        if title.trim().is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+        if crate::error::is_blank(title) || title.chars().count() > MAX_TITLE_CHARS {
             v.add(
                 "title",
                 format!("must be 1 to {MAX_TITLE_CHARS} characters long"),

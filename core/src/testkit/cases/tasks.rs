@@ -338,6 +338,13 @@ pub async fn tasks_validation_lists_every_field<S: Store>(store: S) {
         "501 characters sent, 500 once trimmed",
     );
     invalid_field(
+        e.tasks()
+            .create(&f.member, f.project.id, titled("\u{feff} \u{a0}"))
+            .await,
+        "title",
+        "a title of blanks only (U+FEFF counts as one, as in the document's patterns)",
+    );
+    invalid_field(
         e.workspaces()
             .create(&f.member, &format!(" {}", "w".repeat(100)))
             .await,
