@@ -50,7 +50,9 @@ use uuid::Uuid;
 
 use crate::codec;
 use crate::error::{is_retryable, map_sqlx, sqlstate, state};
-use crate::records::{self, bind_key, expecting, key_json, row_json, statements_of, table_of};
+use crate::records::{
+    self, bind_key, expecting, key_json, row_json, statements_of, table_of, PgQuery,
+};
 
 /// How many times a commit is attempted when it deadlocks or fails to serialize.
 const MAX_ATTEMPTS: u32 = 8;
@@ -479,36 +481,12 @@ async fn one_statement(
     }
     ctes.push(append_events_ctes(batches.len() + 1));
     let sql = format!("WITH {}", ctes.join(",\n"));
-    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
     // Built from the fixed statements of the tables: no input reaches the text.
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for rows_of_table in batches {
         q = q.bind(rows(rows_of_table));
     }
-    let q = q
-        .bind(count)
-        .bind(events.iter().map(|e| codec::ns(e.at)).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.actor_id.0).collect::<Vec<Uuid>>())
-        .bind(
-            events
-                .iter()
-                .map(|e| e.workspace_id.0)
-                .collect::<Vec<Uuid>>(),
-        )
-        .bind(
-            events
-                .iter()
-                .map(|e| e.project_id.map(|p| p.0))
-                .collect::<Vec<Option<Uuid>>>(),
-        )
-        .bind(
-            events
-                .iter()
-                .map(|e| e.task_id.map(|t| t.0))
-                .collect::<Vec<Option<Uuid>>>(),
-        )
-        .bind(events.iter().map(|e| Json(&e.kind)).collect::<Vec<_>>());
-    let result = match q.fetch_all(pool).await {
+    let result = match bind_events(q, &events).fetch_all(pool).await {
         Ok(rows) => rows,
         Err(e @ sqlx::Error::Database(_)) => return Some(Err(Failure::db(e))),
         Err(e) => {
@@ -518,23 +496,10 @@ async fn one_statement(
             )))))
         }
     };
-    let mut seqs = Vec::with_capacity(result.len());
-    for row in result {
-        match row.try_get::<i64, _>(0) {
-            Ok(seq) => match codec::uint(seq, "seq") {
-                Ok(seq) => seqs.push(seq),
-                Err(e) => return Some(Err(Failure::Fail(e))),
-            },
-            Err(e) => return Some(Err(Failure::Fail(map_sqlx(e)))),
-        }
-    }
-    if seqs.len() != events.len() {
-        return Some(Err(Failure::Fail(StoreError::Corrupt(
-            "the event log counter row is missing".to_owned(),
-        ))));
-    }
-    seqs.sort_unstable();
-    let mut seqs = seqs.into_iter();
+    let mut seqs = match seqs_of(result, events.len()) {
+        Ok(seqs) => seqs.into_iter(),
+        Err(f) => return Some(Err(f)),
+    };
     Some(Ok(commits
         .iter()
         .map(|c| CommitReceipt {
@@ -570,9 +535,18 @@ async fn append_events(
     commits: &[&Commit],
 ) -> Result<Vec<u64>, Failure> {
     let events: Vec<&NewEvent> = commits.iter().flat_map(|c| c.events.iter()).collect();
+    let rows = bind_events(sqlx::query(APPEND_EVENTS), &events)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(Failure::db)?;
+    seqs_of(rows, events.len())
+}
+
+/// Binds the parameters of an event append (see [`APPEND_EVENTS`]) after those `q` has: the
+/// count, then the events' columns as arrays.
+fn bind_events<'q>(q: PgQuery<'q>, events: &[&'q NewEvent]) -> PgQuery<'q> {
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let rows = sqlx::query(APPEND_EVENTS)
-        .bind(count)
+    q.bind(count)
         .bind(events.iter().map(|e| codec::ns(e.at)).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.actor_id.0).collect::<Vec<Uuid>>())
         .bind(
@@ -594,15 +568,17 @@ async fn append_events(
                 .collect::<Vec<Option<Uuid>>>(),
         )
         .bind(events.iter().map(|e| Json(&e.kind)).collect::<Vec<_>>())
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(Failure::db)?;
+}
+
+/// The sequence numbers an event append returned, in order; `expected` is how many events it
+/// appended.
+fn seqs_of(rows: Vec<sqlx::postgres::PgRow>, expected: usize) -> Result<Vec<u64>, Failure> {
     let mut seqs = Vec::with_capacity(rows.len());
     for row in rows {
         let seq: i64 = row.try_get(0).map_err(|e| Failure::Fail(map_sqlx(e)))?;
         seqs.push(codec::uint(seq, "seq").map_err(Failure::Fail)?);
     }
-    if seqs.len() != events.len() {
+    if seqs.len() != expected {
         return Err(Failure::Fail(StoreError::Corrupt(
             "the event log counter row is missing".to_owned(),
         )));

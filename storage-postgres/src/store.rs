@@ -44,6 +44,24 @@ async fn one<T: DeserializeOwned>(pool: &PgPool, query: PgQuery<'_>) -> StoreRes
     .transpose()
 }
 
+/// Runs `query` and decodes the two documents of the row it returns, if any: the first from a
+/// table, the second from a `LEFT JOIN` (`None` when it found no row).
+async fn one_with_joined<A: DeserializeOwned, B: DeserializeOwned>(
+    pool: &PgPool,
+    query: PgQuery<'_>,
+) -> StoreResult<Option<(A, Option<B>)>> {
+    let row = query.fetch_optional(pool).await.map_err(map_sqlx)?;
+    row.map(|row| {
+        let first = row.try_get::<Json<A>, _>(0).map_err(map_sqlx)?.0;
+        let joined = row
+            .try_get::<Option<Json<B>>, _>(1)
+            .map_err(map_sqlx)?
+            .map(|doc| doc.0);
+        Ok((first, joined))
+    })
+    .transpose()
+}
+
 /// Runs `query` and decodes the `doc` of every row, in order.
 async fn many<T: DeserializeOwned>(pool: &PgPool, query: PgQuery<'_>) -> StoreResult<Vec<T>> {
     let rows = query.fetch_all(pool).await.map_err(map_sqlx)?;
@@ -116,23 +134,12 @@ impl Store for PgStore {
     }
 
     async fn token_with_user(&self, hash: &str) -> StoreResult<Option<(ApiToken, Option<User>)>> {
-        let row = sqlx::query(
+        let q = sqlx::query(
             "SELECT t.doc, u.doc FROM tokens AS t LEFT JOIN users AS u ON u.id = t.user_id \
              WHERE t.secret_hash = $1",
         )
-        .bind(hash.to_owned())
-        .fetch_optional(self.pool())
-        .await
-        .map_err(map_sqlx)?;
-        row.map(|row| {
-            let token = row.try_get::<Json<ApiToken>, _>(0).map_err(map_sqlx)?.0;
-            let user = row
-                .try_get::<Option<Json<User>>, _>(1)
-                .map_err(map_sqlx)?
-                .map(|u| u.0);
-            Ok((token, user))
-        })
-        .transpose()
+        .bind(hash.to_owned());
+        one_with_joined(self.pool(), q).await
     }
 
     async fn tokens_of_user(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
@@ -183,25 +190,14 @@ impl Store for PgStore {
         id: ProjectId,
         user: UserId,
     ) -> StoreResult<Option<(Project, Option<Membership>)>> {
-        let row = sqlx::query(
+        let q = sqlx::query(
             "SELECT p.doc, m.doc FROM projects AS p \
              LEFT JOIN memberships AS m ON m.workspace_id = p.workspace_id AND m.user_id = $2 \
              WHERE p.id = $1",
         )
         .bind(id.0)
-        .bind(user.0)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(map_sqlx)?;
-        row.map(|row| {
-            let project = row.try_get::<Json<Project>, _>(0).map_err(map_sqlx)?.0;
-            let membership = row
-                .try_get::<Option<Json<Membership>>, _>(1)
-                .map_err(map_sqlx)?
-                .map(|m| m.0);
-            Ok((project, membership))
-        })
-        .transpose()
+        .bind(user.0);
+        one_with_joined(self.pool(), q).await
     }
 
     async fn project_by_key(

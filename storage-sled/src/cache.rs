@@ -52,6 +52,15 @@ impl RecordCache {
         self.lock().tokens.get(hash).copied()
     }
 
+    /// Runs `keep` on the kept records if `read_at` is even and still the current `generation`
+    /// (checked under the lock that commits take to forget).
+    fn keep_if_current(&self, read_at: u64, generation: &AtomicU64, keep: impl FnOnce(&mut Kept)) {
+        let mut kept = self.lock();
+        if read_at.is_multiple_of(2) && generation.load(SeqCst) == read_at {
+            keep(&mut kept);
+        }
+    }
+
     /// Keeps `record`, read after the generation was `read_at`, if that is even and still the
     /// current `generation`.
     pub(crate) fn keep(
@@ -61,14 +70,12 @@ impl RecordCache {
         read_at: u64,
         generation: &AtomicU64,
     ) {
-        let mut kept = self.lock();
-        if !read_at.is_multiple_of(2) || generation.load(SeqCst) != read_at {
-            return;
-        }
-        if kept.records.len() >= MAX_RECORDS {
-            kept.records.clear();
-        }
-        kept.records.insert(key, record);
+        self.keep_if_current(read_at, generation, |kept| {
+            if kept.records.len() >= MAX_RECORDS {
+                kept.records.clear();
+            }
+            kept.records.insert(key, record);
+        });
     }
 
     /// Keeps that `hash` is the secret hash of the token `id`, as [`Self::keep`] does.
@@ -79,14 +86,12 @@ impl RecordCache {
         read_at: u64,
         generation: &AtomicU64,
     ) {
-        let mut kept = self.lock();
-        if !read_at.is_multiple_of(2) || generation.load(SeqCst) != read_at {
-            return;
-        }
-        if kept.tokens.len() >= MAX_RECORDS {
-            kept.tokens.clear();
-        }
-        kept.tokens.insert(hash.to_owned(), id);
+        self.keep_if_current(read_at, generation, |kept| {
+            if kept.tokens.len() >= MAX_RECORDS {
+                kept.tokens.clear();
+            }
+            kept.tokens.insert(hash.to_owned(), id);
+        });
     }
 
     /// Forgets the records a commit is about to write (and, when it writes a token, every
