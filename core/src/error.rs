@@ -63,8 +63,15 @@ pub struct Validation {
 
 /// Whether `text` has nothing but blanks: Unicode white space, and U+FEFF, which the API
 /// document's patterns (ECMAScript's `\s`) count as blank too.
-pub(crate) fn is_blank(text: &str) -> bool {
+fn is_blank(text: &str) -> bool {
     text.chars().all(|c| c.is_whitespace() || c == '\u{feff}')
+}
+
+/// Whether a required text field, as sent, is between 1 and `max` characters: not blank (it is
+/// stored trimmed), and at most `max` characters counted before trimming, as the API document's
+/// `maxLength` counts them.
+pub(crate) fn fits(sent: &str, max: usize) -> bool {
+    !is_blank(sent) && sent.chars().count() <= max
 }
 
 impl Validation {

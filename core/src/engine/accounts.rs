@@ -112,9 +112,7 @@ impl<S: Store> Accounts<'_, S> {
             v.add("password", "must be at most 1024 bytes long");
         }
         let name = new.name.trim();
-        // The maximum counts what was sent (as the API document states), the minimum what is
-        // left once trimmed.
-        if crate::error::is_blank(name) || new.name.chars().count() > 100 {
+        if !crate::error::fits(&new.name, 100) {
             v.add("name", "must be 1 to 100 characters long");
         }
         v.reject_nul("name", name);
@@ -356,7 +354,7 @@ impl<S: Store> Accounts<'_, S> {
         let mut v = Validation::new();
         let name = new.name.trim();
         v.reject_nul("name", name);
-        if crate::error::is_blank(name) || new.name.chars().count() > 100 {
+        if !crate::error::fits(&new.name, 100) {
             v.add("name", "must be 1 to 100 characters long");
         }
         if new.expires_at.is_some_and(|e| e <= self.engine.now()) {

@@ -25,7 +25,7 @@ fn check_body(body: &str) -> Result<()> {
     if body.contains('\0') {
         return Err(Error::invalid("body", "must not contain NUL characters"));
     }
-    if crate::error::is_blank(body) || body.chars().count() > MAX_BODY_CHARS {
+    if !crate::error::fits(body, MAX_BODY_CHARS) {
         return Err(Error::invalid(
             "body",
             format!("must be 1 to {MAX_BODY_CHARS} characters long"),

@@ -74,9 +74,7 @@ fn check_color(v: &mut Validation, color: Option<&str>) {
 
 fn check_name(v: &mut Validation, name: &str, max: usize) {
     v.reject_nul("name", name);
-    // The maximum counts what was sent (as the API document states), the minimum what is left
-    // once trimmed.
-    if crate::error::is_blank(name) || name.chars().count() > max {
+    if !crate::error::fits(name, max) {
         v.add("name", format!("must be 1 to {max} characters long"));
     }
 }

@@ -114,9 +114,7 @@ impl<S: Store> Projects<'_, S> {
             }
         };
         let name = new.name.trim().to_owned();
-        // The maximum counts what was sent (as the API document states), the minimum what is
-        // left once trimmed.
-        if crate::error::is_blank(&name) || new.name.chars().count() > 200 {
+        if !crate::error::fits(&new.name, 200) {
             v.add("name", "must be 1 to 200 characters long");
         }
         let description = new.description.unwrap_or_default();
@@ -435,8 +433,8 @@ impl<S: Store> Projects<'_, S> {
     ) -> Result<Project> {
         let mut v = Validation::new();
         let name = patch.name.as_ref().map(|n| n.trim().to_owned());
-        if let (Some(n), Some(sent)) = (&name, &patch.name) {
-            if crate::error::is_blank(n) || sent.chars().count() > 200 {
+        if let Some(sent) = &patch.name {
+            if !crate::error::fits(sent, 200) {
                 v.add("name", "must be 1 to 200 characters long");
             }
         }

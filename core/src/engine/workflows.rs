@@ -165,7 +165,7 @@ impl<S: Store> Workflows<'_, S> {
         for (i, s) in input.statuses.iter().enumerate() {
             let name = s.name.trim();
             v.reject_nul(format!("statuses[{i}].name"), name);
-            if crate::error::is_blank(name) || s.name.chars().count() > 50 {
+            if !crate::error::fits(&s.name, 50) {
                 v.add(
                     format!("statuses[{i}].name"),
                     "must be 1 to 50 characters long",

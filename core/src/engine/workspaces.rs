@@ -29,9 +29,7 @@ pub struct MemberView {
 
 fn validate_name(sent: &str) -> Result<String> {
     let name = sent.trim();
-    // The maximum counts what was sent (as the API document states), the minimum what is left
-    // once trimmed.
-    if crate::error::is_blank(name) || sent.chars().count() > 100 {
+    if !crate::error::fits(sent, 100) {
         return Err(Error::invalid("name", "must be 1 to 100 characters long"));
     }
     if name.contains('\0') {

@@ -229,9 +229,7 @@ fn dedup<T: PartialEq + Copy>(items: &[T]) -> Vec<T> {
 impl TaskContext {
     fn check_title(&self, v: &mut Validation, title: &str) {
         v.reject_nul("title", title);
-        // The maximum counts what was sent (as the API document states), the minimum what is
-        // left once trimmed.
-        if crate::error::is_blank(title) || title.chars().count() > MAX_TITLE_CHARS {
+        if !crate::error::fits(title, MAX_TITLE_CHARS) {
             v.add(
                 "title",
                 format!("must be 1 to {MAX_TITLE_CHARS} characters long"),
