@@ -41,6 +41,19 @@ fn uuids<T: Copy>(ids: &[T], raw: impl Fn(T) -> Uuid) -> Vec<Uuid> {
     ids.iter().map(|id| raw(*id)).collect()
 }
 
+/// Appends "`column` is one of `values`" for a `NOT NULL` column. One value is an equality:
+/// PostgreSQL (before 17) reads an index in order only without `= ANY` on a column after the
+/// first, so `status_id = $1` lets a board column or a filtered page come in order from the
+/// `(project_id, status_id, ...)` indexes instead of being sorted.
+fn push_in(qb: &mut QueryBuilder<Postgres>, column: &str, mut values: Vec<Uuid>) {
+    qb.push("(").push(column);
+    if values.len() == 1 {
+        qb.push(" = ").push_bind(values.remove(0)).push(")");
+    } else {
+        qb.push(" = ANY(").push_bind(values).push("))");
+    }
+}
+
 /// Appends `filter` as a parenthesised, never-`NULL` boolean expression.
 pub(crate) fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &TaskFilter) {
     match filter {
@@ -74,11 +87,7 @@ pub(crate) fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &TaskFilter) 
             push_filter(qb, inner);
             qb.push(", FALSE))");
         }
-        TaskFilter::StatusIn(ids) => {
-            qb.push("(status_id = ANY(")
-                .push_bind(uuids(ids, |i| i.0))
-                .push("))");
-        }
+        TaskFilter::StatusIn(ids) => push_in(qb, "status_id", uuids(ids, |i| i.0)),
         TaskFilter::AssigneeIn(ids) => {
             // `&&` (overlap) is served by the GIN index on assignee_ids.
             qb.push("(assignee_ids && ")
@@ -88,11 +97,7 @@ pub(crate) fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &TaskFilter) 
         TaskFilter::HasAssignee => {
             qb.push("(cardinality(assignee_ids) > 0)");
         }
-        TaskFilter::ReporterIn(ids) => {
-            qb.push("(reporter_id = ANY(")
-                .push_bind(uuids(ids, |i| i.0))
-                .push("))");
-        }
+        TaskFilter::ReporterIn(ids) => push_in(qb, "reporter_id", uuids(ids, |i| i.0)),
         TaskFilter::LabelIn(ids) => {
             qb.push("(label_ids && ")
                 .push_bind(uuids(ids, |i| i.0))

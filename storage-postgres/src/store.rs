@@ -14,7 +14,9 @@ use tasklane_core::model::{
     Workflow, Workspace,
 };
 use tasklane_core::query::{TaskFilter, TaskQuery};
-use tasklane_core::store::{Commit, CommitReceipt, StatusCount, Store, StoreResult};
+use tasklane_core::store::{
+    Commit, CommitReceipt, StatusCount, Store, StoreResult, TaskWithContext,
+};
 use uuid::Uuid;
 
 use crate::codec;
@@ -259,6 +261,43 @@ impl Store for PgStore {
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
         let q = sqlx::query("SELECT doc FROM tasks WHERE id = $1").bind(id.0);
         one(self.pool(), q).await
+    }
+
+    async fn task_with_context(
+        &self,
+        id: TaskId,
+        user: UserId,
+    ) -> StoreResult<Option<TaskWithContext>> {
+        let q = sqlx::query(
+            "SELECT t.doc, p.doc, m.doc, \
+                    (SELECT coalesce(jsonb_agg(d.doc ORDER BY d.created_at_ns, d.blocker_id), \
+                                     '[]'::jsonb) \
+                     FROM dependencies AS d WHERE d.task_id = t.id) \
+             FROM tasks AS t \
+             LEFT JOIN projects AS p ON p.id = t.project_id \
+             LEFT JOIN memberships AS m ON m.workspace_id = p.workspace_id AND m.user_id = $2 \
+             WHERE t.id = $1",
+        )
+        .bind(id.0)
+        .bind(user.0);
+        let Some(row) = q.fetch_optional(self.pool()).await.map_err(map_sqlx)? else {
+            return Ok(None);
+        };
+        Ok(Some(TaskWithContext {
+            task: row.try_get::<Json<Task>, _>(0).map_err(map_sqlx)?.0,
+            project: row
+                .try_get::<Option<Json<Project>>, _>(1)
+                .map_err(map_sqlx)?
+                .map(|doc| doc.0),
+            membership: row
+                .try_get::<Option<Json<Membership>>, _>(2)
+                .map_err(map_sqlx)?
+                .map(|doc| doc.0),
+            blockers: row
+                .try_get::<Json<Vec<Dependency>>, _>(3)
+                .map_err(map_sqlx)?
+                .0,
+        }))
     }
 
     async fn task_by_number(&self, project: ProjectId, number: u64) -> StoreResult<Option<Task>> {

@@ -114,10 +114,20 @@ impl<S: Store> Engine<S> {
         project: crate::ids::ProjectId,
         need: Need,
     ) -> Result<(Project, Membership)> {
-        let (p, membership) = self
+        let found = self
             .store()
             .project_with_membership(project, actor.user_id)
-            .await?
+            .await?;
+        Self::allow_project(actor, found, need)
+    }
+
+    /// [`Self::project_for`] over a project and membership already read.
+    pub(crate) fn allow_project(
+        actor: &Actor,
+        found: Option<(Project, Option<Membership>)>,
+        need: Need,
+    ) -> Result<(Project, Membership)> {
+        let (p, membership) = found
             .filter(|(p, _)| p.deleted_at.is_none())
             .ok_or(Error::not_found(ObjectKind::Project))?;
         let m = Self::allow(actor, membership, need, ObjectKind::Project)?;

@@ -37,6 +37,19 @@ use crate::model::{
 };
 use crate::query::{TaskFilter, TaskQuery};
 
+/// A task with what showing it to one user reads: see [`Store::task_with_context`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskWithContext {
+    /// The task.
+    pub task: Task,
+    /// Its project (also when deleted); `None` only if the project record is missing.
+    pub project: Option<Project>,
+    /// The user's membership of the project's workspace, if any.
+    pub membership: Option<Membership>,
+    /// The edges where the task is the blocked one, oldest first.
+    pub blockers: Vec<Dependency>,
+}
+
 /// What can go wrong in a store.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -371,6 +384,34 @@ pub trait Store: Send + Sync + 'static {
 
     /// The task with `id` (also when in the trash).
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
+    /// The task with `id` (also when in the trash) with what showing it to `user` reads: its
+    /// project (also when deleted), `user`'s membership of the project's workspace, and the
+    /// task's blocker edges as [`Store::blockers_of`] gives them. `None` when there is no such
+    /// task.
+    ///
+    /// The default reads the parts one after the other; adapters with round trips should read
+    /// them at once.
+    async fn task_with_context(
+        &self,
+        id: TaskId,
+        user: UserId,
+    ) -> StoreResult<Option<TaskWithContext>> {
+        let Some(task) = self.task(id).await? else {
+            return Ok(None);
+        };
+        let (project, membership) =
+            match self.project_with_membership(task.project_id, user).await? {
+                Some((project, membership)) => (Some(project), membership),
+                None => (None, None),
+            };
+        let blockers = self.blockers_of(id).await?;
+        Ok(Some(TaskWithContext {
+            task,
+            project,
+            membership,
+            blockers,
+        }))
+    }
     /// The task of `project` numbered `number` (also when in the trash).
     async fn task_by_number(&self, project: ProjectId, number: u64) -> StoreResult<Option<Task>>;
     /// A page of tasks: those that [`TaskQuery::matches`], in the query's sort order, strictly

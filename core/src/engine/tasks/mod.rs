@@ -519,11 +519,20 @@ impl<S: Store> Engine<S> {
         &self,
         tasks: &[TaskId],
     ) -> Result<HashMap<TaskId, Vec<TaskId>>> {
+        let edges = self.store().blockers_of_tasks(tasks).await?;
+        self.open_blockers_of_edges(edges).await
+    }
+
+    /// For each blocked task of `edges`, its blockers that are still open, in edge order.
+    async fn open_blockers_of_edges(
+        &self,
+        edges: Vec<crate::model::Dependency>,
+    ) -> Result<HashMap<TaskId, Vec<TaskId>>> {
         let store = self.store();
         let mut workflows = HashMap::new();
         let mut open: HashMap<TaskId, bool> = HashMap::new();
         let mut blocked: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
-        for edge in store.blockers_of_tasks(tasks).await? {
+        for edge in edges {
             let is_open = match open.get(&edge.blocker_id) {
                 Some(known) => *known,
                 None => {
@@ -546,8 +555,19 @@ impl<S: Store> Engine<S> {
     }
 
     pub(crate) async fn view(&self, task: Task, project: &Project) -> Result<TaskView> {
+        let edges = self.store().blockers_of(task.id).await?;
+        self.view_with_edges(task, project, edges).await
+    }
+
+    /// [`Self::view`] with the task's blocker edges already read.
+    pub(crate) async fn view_with_edges(
+        &self,
+        task: Task,
+        project: &Project,
+        edges: Vec<crate::model::Dependency>,
+    ) -> Result<TaskView> {
         let blocked_by = self
-            .open_blockers_of_tasks(&[task.id])
+            .open_blockers_of_edges(edges)
             .await?
             .remove(&task.id)
             .unwrap_or_default();
@@ -777,6 +797,22 @@ impl<S: Store> Tasks<'_, S> {
     ///
     /// Errors: unknown, invisible or in the trash → not found.
     pub async fn get(&self, actor: &Actor, task: &TaskRef) -> Result<TaskView> {
+        if let TaskRef::Id(id) = task {
+            // By id, one read gives the task, its project, the membership and the edges.
+            let found = self
+                .engine
+                .store()
+                .task_with_context(*id, actor.user_id)
+                .await?
+                .filter(|found| found.task.deleted_at.is_none())
+                .ok_or(Error::not_found(ObjectKind::Task))?;
+            let project = found.project.map(|p| (p, found.membership));
+            let (project, _) = Engine::<S>::allow_project(actor, project, Need::Read)?;
+            return self
+                .engine
+                .view_with_edges(found.task, &project, found.blockers)
+                .await;
+        }
         let (task, project, _) = self
             .engine
             .find_task(actor, task, Need::Read, false)

@@ -13,7 +13,9 @@ use crate::model::*;
 use crate::query::{
     CmpOp, DateField, SortField, TaskCursor, TaskFilter, TaskQuery, TaskScope, TaskSort,
 };
-use crate::store::{Commit, Expected, Record, RecordKey, Store, StoreError, Write};
+use crate::store::{
+    Commit, Expected, Record, RecordKey, Store, StoreError, TaskWithContext, Write,
+};
 
 const T0: OffsetDateTime = datetime!(2026-11-02 09:00 UTC);
 
@@ -707,6 +709,33 @@ pub async fn store_reads_and_list_orders<S: Store>(store: S) {
         vec![dep.clone()]
     );
     assert_eq!(store.blockers_of(parent.id).await.unwrap(), vec![]);
+    assert_eq!(
+        store.task_with_context(child_a.id, u2.id).await.unwrap(),
+        Some(TaskWithContext {
+            task: child_a.clone(),
+            project: Some(p.clone()),
+            membership: Some(m2.clone()),
+            blockers: vec![dep.clone()],
+        }),
+        "a task with its project, the reader's membership and its blockers"
+    );
+    assert_eq!(
+        store
+            .task_with_context(parent.id, UserId(id()))
+            .await
+            .unwrap(),
+        Some(TaskWithContext {
+            task: parent.clone(),
+            project: Some(p.clone()),
+            membership: None,
+            blockers: vec![],
+        }),
+        "an outsider has no membership; a task without blockers has no edges"
+    );
+    assert_eq!(
+        store.task_with_context(TaskId(id()), u2.id).await.unwrap(),
+        None
+    );
     assert_eq!(
         store
             .blockers_of_tasks(&[parent.id, child_a.id, child_b.id])
