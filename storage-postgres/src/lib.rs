@@ -17,8 +17,9 @@
 //!
 //! One table per record kind (`users`, `tokens`, `workspaces`, `memberships`, `projects`,
 //! `task_counters`, `workflows`, `tasks`, `dependencies`, `labels`, `milestones`, `comments`)
-//! plus `events` and the one-row `event_log` counter; the migrations in `migrations/` are the
-//! reference. Each row keeps the full record as JSON (`doc`, what reads decode) beside the
+//! plus `events` and the one-row `event_log` counter, and `idempotency_keys` (kept answers of
+//! requests sent with an idempotency key, outside commits); the migrations in `migrations/` are
+//! the reference. Each row keeps the full record as JSON (`doc`, what reads decode) beside the
 //! columns that constraints, indexes, filters and sorts use:
 //!
 //! * instants are exact unix nanoseconds in `numeric` columns (`*_ns`): the domain keeps
@@ -78,6 +79,7 @@
 mod codec;
 mod commit;
 mod error;
+mod idempotency;
 mod query;
 mod records;
 mod store;

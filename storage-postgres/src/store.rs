@@ -457,4 +457,37 @@ impl Store for PgStore {
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
         self.committer().commit(commit).await
     }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: tasklane_core::store::IdempotencyKey,
+        fingerprint: &[u8],
+        owner: tasklane_core::store::IdempotencyOwner,
+        now: time::OffsetDateTime,
+        lease_until: time::OffsetDateTime,
+    ) -> StoreResult<tasklane_core::store::IdempotencyClaim> {
+        crate::idempotency::claim(self.pool(), key, fingerprint, owner, now, lease_until).await
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        key: tasklane_core::store::IdempotencyKey,
+        owner: tasklane_core::store::IdempotencyOwner,
+        answer: &[u8],
+        expires_at: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        crate::idempotency::complete(self.pool(), key, owner, answer, expires_at).await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        key: tasklane_core::store::IdempotencyKey,
+        owner: tasklane_core::store::IdempotencyOwner,
+    ) -> StoreResult<bool> {
+        crate::idempotency::release(self.pool(), key, owner).await
+    }
+
+    async fn purge_idempotency_keys(&self, now: time::OffsetDateTime) -> StoreResult<u64> {
+        crate::idempotency::purge(self.pool(), now).await
+    }
 }

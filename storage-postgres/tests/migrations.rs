@@ -62,6 +62,7 @@ async fn up_then_all_down_then_up_again() {
         "dependencies",
         "event_log",
         "events",
+        "idempotency_keys",
         "labels",
         "memberships",
         "milestones",

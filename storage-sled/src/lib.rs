@@ -21,8 +21,9 @@
 //! One sled tree holds the whole store. It is divided into key spaces, one per record kind
 //! (records as JSON, keyed by id: JSON keeps old databases readable when core adds optional
 //! fields), one per secondary index, the event log keyed by the big-endian `seq` with
-//! per-workspace, per-project and per-task indexes, and `meta` with the schema version and the
-//! user count; each key starts with its space's byte (module `space`). One tree, rather than a
+//! per-workspace, per-project and per-task indexes, `meta` with the schema version and the
+//! user count, and `idempotency_keys` (outside commits: each change is one compare-and-swap,
+//! see module `idempotency`); each key starts with its space's byte (module `space`). One tree, rather than a
 //! tree per space, makes a commit one sled batch, which sled applies atomically, also across a
 //! crash, at a fraction of the cost of a multi-tree transaction.
 //!
@@ -82,8 +83,10 @@
 //! [`SledError::SchemaUnknown`].
 #![deny(missing_docs)]
 
+mod blocked;
 mod cache;
 mod error;
+mod idempotency;
 mod keys;
 mod legacy;
 mod pipeline;

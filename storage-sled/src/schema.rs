@@ -28,6 +28,14 @@ use crate::keys::Key;
 ///
 /// An older database is upgraded on open: its records and log are copied into the spaces and
 /// every index is rebuilt from them (see [`crate::SledStore::open`]); a newer one is refused.
+///
+/// Key spaces added without a new version, because a database that lacks their entries is
+/// read correctly as it is and a build that does not know them leaves them alone (nothing
+/// walks the whole tree except the upgrade of a schema 1 or 2 database, which has none):
+///
+/// * `idempotency_keys` (byte 38): the idempotency keys (module `idempotency`). They are
+///   neither records nor derived: an upgrade does not copy them and a rebuild of the indexes
+///   does not touch them.
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// The sled tree that holds the store (from schema version 3).
@@ -121,6 +129,7 @@ trees! {
     EventsByWorkspace => "events_by_workspace", 35, true;
     EventsByProject => "events_by_project", 36, true;
     EventsByTask => "events_by_task", 37, true;
+    IdempotencyKeys => "idempotency_keys", 38, false;
 }
 
 /// The index tree that lists a project's tasks in the order of `field`, for the fields that
@@ -428,8 +437,7 @@ pub(crate) fn event_entries(seq: u64, event: &NewEvent) -> Vec<(Tree, Vec<u8>)> 
 
 /// The trees that hold records, in [`Tree::ALL`] order.
 pub(crate) fn record_trees() -> impl Iterator<Item = Tree> {
-    Tree::ALL
-        .iter()
-        .copied()
-        .filter(|t| !t.is_index() && !matches!(t, Tree::Meta | Tree::Events))
+    Tree::ALL.iter().copied().filter(|t| {
+        !t.is_index() && !matches!(t, Tree::Meta | Tree::Events | Tree::IdempotencyKeys)
+    })
 }

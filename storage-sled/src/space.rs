@@ -52,6 +52,25 @@ impl Space {
             .insert(self.full_key(key.as_ref()), value.as_ref())
     }
 
+    /// Replaces the value of `key` with `new` (`None` removes it) if it is `old` (`None`:
+    /// absent), atomically, on its own (not part of a commit's batch). The inner `Err` holds
+    /// the value found instead.
+    pub(crate) fn compare_and_swap(
+        &self,
+        key: impl AsRef<[u8]>,
+        old: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> sled::Result<Result<(), sled::CompareAndSwapError>> {
+        self.tree
+            .compare_and_swap(self.full_key(key.as_ref()), old, new)
+    }
+
+    /// Flushes everything written to the store so far (all spaces share one log), on sled's
+    /// own threads.
+    pub(crate) async fn flush_async(&self) -> sled::Result<usize> {
+        self.tree.flush_async().await
+    }
+
     /// The entries whose key is in `(from, to)`, in key order (reversible).
     pub(crate) fn range(
         &self,

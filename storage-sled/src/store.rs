@@ -22,7 +22,9 @@ use tasklane_core::store::{
     Commit, CommitReceipt, Expected, Record, RecordKey, StatusCount, Store, StoreError,
     StoreResult, Write,
 };
+use tasklane_core::store::{IdempotencyClaim, IdempotencyKey, IdempotencyOwner};
 
+use crate::blocked::BlockedTasks;
 use crate::cache::RecordCache;
 use crate::error::{from_sled, is_lock_error, SledError};
 use crate::keys::{trailing_uuid, u64_at, uuid_at, Key};
@@ -148,6 +150,8 @@ pub(crate) struct Inner {
     counters: Mutex<HashMap<ProjectId, TaskCounter>>,
     /// Decoded tokens, users, memberships, projects and workflows (see [`RecordCache`]).
     cache: RecordCache,
+    /// The tasks that may have blockers (see [`BlockedTasks`]).
+    blocked: BlockedTasks,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -316,6 +320,7 @@ impl Inner {
             visible_seq: AtomicU64::new(0),
             counters: Mutex::new(HashMap::new()),
             cache: RecordCache::default(),
+            blocked: BlockedTasks::default(),
         };
         if upgrade_from.is_some() {
             // An upgrade interrupted by a crash left part of a copy: start it over.
@@ -339,6 +344,7 @@ impl Inner {
         };
         inner.last_seq.store(last, SeqCst);
         inner.visible_seq.store(last, SeqCst);
+        inner.blocked.load(inner.tree(Tree::Dependencies))?;
         let inner = Arc::new(inner);
         let pipeline = CommitPipeline::start(Arc::clone(&inner)).map_err(|e| {
             SledError::Sled(sled::Error::Io(std::io::Error::new(
@@ -678,6 +684,13 @@ impl Inner {
         // Before the batch: once the new records are in sled, no reader may find the old ones
         // in the cache.
         self.cache.forget(prepared.writes.iter().map(|w| &w.key));
+        self.blocked.note_written(
+            prepared
+                .writes
+                .iter()
+                .filter(|w| w.record.is_some())
+                .map(|w| &w.key),
+        );
         let applied = self.main.apply_batch(batch);
         self.generation.fetch_add(1, SeqCst);
         applied.map_err(from_sled)?;
@@ -1214,6 +1227,9 @@ impl Store for SledStore {
 
     async fn blockers_of(&self, task: TaskId) -> StoreResult<Vec<Dependency>> {
         let i = &self.inner;
+        if !i.blocked.may_be_blocked(task) {
+            return Ok(Vec::new());
+        }
         let mut out: Vec<Dependency> =
             i.snapshot(|| i.values_with_prefix(Tree::Dependencies, task.0.as_bytes()))?;
         by_created(&mut out, |d| (d.created_at, d.blocker_id.0));
@@ -1303,5 +1319,38 @@ impl Store for SledStore {
         }
         let prepared = prepare(&commit)?;
         self.pipeline.commit(prepared).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        fingerprint: &[u8],
+        owner: IdempotencyOwner,
+        now: time::OffsetDateTime,
+        lease_until: time::OffsetDateTime,
+    ) -> StoreResult<IdempotencyClaim> {
+        crate::idempotency::claim(&self.inner, key, fingerprint, owner, now, lease_until)
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        owner: IdempotencyOwner,
+        answer: &[u8],
+        expires_at: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        crate::idempotency::complete(&self.inner, key, owner, answer, expires_at).await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        owner: IdempotencyOwner,
+    ) -> StoreResult<bool> {
+        crate::idempotency::release(&self.inner, key, owner)
+    }
+
+    async fn purge_idempotency_keys(&self, now: time::OffsetDateTime) -> StoreResult<u64> {
+        crate::idempotency::purge(&self.inner, now).await
     }
 }

@@ -47,8 +47,12 @@ use std::sync::Arc;
 use axum::Router;
 use tasklane_core::{Engine, Store};
 
-/// What every handler receives: the engine and the configuration.
-pub struct AppState<S> {
+/// What every handler receives: the engine and the configuration, behind one reference count
+/// (every request clones the state, so one count to move rather than one per part).
+pub struct AppState<S>(Arc<SharedState<S>>);
+
+/// The parts of [`AppState`], which dereferences to them.
+pub struct SharedState<S> {
     /// The engine.
     pub engine: Engine<S>,
     /// The transport's configuration.
@@ -59,29 +63,34 @@ pub struct AppState<S> {
 
 impl<S> Clone for AppState<S> {
     fn clone(&self) -> Self {
-        AppState {
-            engine: self.engine.clone(),
-            config: Arc::clone(&self.config),
-            login_throttle: Arc::clone(&self.login_throttle),
-        }
+        AppState(Arc::clone(&self.0))
+    }
+}
+
+impl<S> std::ops::Deref for AppState<S> {
+    type Target = SharedState<S>;
+
+    fn deref(&self) -> &SharedState<S> {
+        &self.0
     }
 }
 
 /// The HTTP API over `engine`: `/api/v1/...`, `/healthz`, `/readyz`, with problem-details errors
 /// for unknown routes (404), wrong methods (405), bodies over the limit (413), timeouts and panics.
 pub fn router<S: Store>(engine: Engine<S>, config: HttpConfig) -> Router {
-    let state = AppState {
+    let state = AppState(Arc::new(SharedState {
         engine,
         login_throttle: throttle::LoginThrottle::new(config.login_throttle.clone()),
         config: Arc::new(config),
-    };
+    }));
     telemetry::install();
     let (routes, _) = routes::all::<S>();
     let app = routes
         .fallback(layers::not_found)
         .with_state(state.clone())
         .layer(axum::Extension(idempotency::Idempotency::new(
-            state.config.body_limit,
+            state.engine.clone(),
+            &state.config,
         )));
     layers::wrap(app, &state.config)
 }

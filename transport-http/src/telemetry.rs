@@ -19,10 +19,11 @@
 //! as in tests, reuse it). When the application installed another recorder first, `/metrics`
 //! answers 503 and the metrics go to that recorder.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -31,7 +32,7 @@ use axum::http::header::{HeaderValue, CONTENT_TYPE};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics::{counter, gauge, histogram, Gauge, Unit};
+use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tasklane_core::{telemetry, StoreError};
 
@@ -155,19 +156,72 @@ pub(crate) async fn track(mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(slot.clone());
     let method = method_label(request.method());
     let start = Instant::now();
-    let in_flight = Held::new(gauge!(IN_FLIGHT));
+    static IN_FLIGHT_GAUGE: OnceLock<Gauge> = OnceLock::new();
+    let in_flight = Held::new(IN_FLIGHT_GAUGE.get_or_init(|| gauge!(IN_FLIGHT)).clone());
     let response = next.run(request).await;
     drop(in_flight);
-    let route = slot
-        .0
-        .get()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| UNMATCHED.to_owned());
-    let status = response.status().as_u16().to_string();
-    histogram!(DURATION, "method" => method, "route" => route.clone())
-        .record(start.elapsed().as_secs_f64());
-    counter!(REQUESTS, "method" => method, "route" => route, "status" => status).increment(1);
+    let route = slot.0.get().map_or(UNMATCHED, |p| p.as_str());
+    RouteHandles::of(method, route, response.status().as_u16())
+        .answered(start.elapsed().as_secs_f64());
     response
+}
+
+/// The request counter and duration histogram of one method, route and status.
+///
+/// Looking the handles up in the recorder's registry on every request (building the labels'
+/// strings, hashing and comparing them) cost more than the rest of [`track`]; the handles of
+/// each combination seen are kept instead. There are few: the routes are templates, the
+/// statuses those the API answers.
+#[derive(Clone)]
+struct RouteHandles {
+    method: &'static str,
+    status: u16,
+    requests: Counter,
+    duration: Histogram,
+}
+
+/// The kept handles, by route template.
+type HandlesByRoute = RwLock<HashMap<String, Vec<RouteHandles>>>;
+
+impl RouteHandles {
+    /// The handles of `method`, `route` and `status`, registered on first use.
+    fn of(method: &'static str, route: &str, status: u16) -> RouteHandles {
+        static KEPT: OnceLock<HandlesByRoute> = OnceLock::new();
+        let kept = KEPT.get_or_init(HandlesByRoute::default);
+        let find = |all: &HashMap<String, Vec<RouteHandles>>| {
+            all.get(route)
+                .and_then(|hs| hs.iter().find(|h| h.method == method && h.status == status))
+                .cloned()
+        };
+        if let Some(found) = find(&kept.read().unwrap_or_else(|e| e.into_inner())) {
+            return found;
+        }
+        let mut all = kept.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = find(&all) {
+            return found;
+        }
+        let handles = RouteHandles {
+            method,
+            status,
+            requests: counter!(
+                REQUESTS,
+                "method" => method,
+                "route" => route.to_owned(),
+                "status" => status.to_string()
+            ),
+            duration: histogram!(DURATION, "method" => method, "route" => route.to_owned()),
+        };
+        all.entry(route.to_owned())
+            .or_default()
+            .push(handles.clone());
+        handles
+    }
+
+    /// Counts one answered request that took `seconds` to its response head.
+    fn answered(&self, seconds: f64) {
+        self.duration.record(seconds);
+        self.requests.increment(1);
+    }
 }
 
 /// The innermost layer, after routing: records the matched route for [`track`].

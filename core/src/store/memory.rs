@@ -12,6 +12,7 @@ use super::{
     Commit, CommitReceipt, Expected, Record, RecordKey, StatusCount, Store, StoreError,
     StoreResult, Write,
 };
+use super::{IdempotencyClaim, IdempotencyKey, IdempotencyOwner, IdempotencyTable};
 use crate::event::{Event, EventQuery, EventScope};
 use crate::ids::{
     CommentId, LabelId, MilestoneId, ProjectId, TaskId, TokenId, UserId, WorkspaceId,
@@ -27,6 +28,8 @@ use crate::query::{SortField, TaskFilter, TaskQuery, TaskScope};
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    /// Idempotency keys, apart from the records (they are not part of commits).
+    idempotency: IdempotencyTable,
 }
 
 impl MemoryStore {
@@ -684,5 +687,40 @@ impl Store for MemoryStore {
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         state.apply(commit)
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        fingerprint: &[u8],
+        owner: IdempotencyOwner,
+        now: time::OffsetDateTime,
+        lease_until: time::OffsetDateTime,
+    ) -> StoreResult<IdempotencyClaim> {
+        Ok(self
+            .idempotency
+            .claim(key, fingerprint, owner, now, lease_until))
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        owner: IdempotencyOwner,
+        answer: &[u8],
+        expires_at: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        Ok(self.idempotency.complete(key, owner, answer, expires_at))
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        owner: IdempotencyOwner,
+    ) -> StoreResult<bool> {
+        Ok(self.idempotency.release(key, owner))
+    }
+
+    async fn purge_idempotency_keys(&self, now: time::OffsetDateTime) -> StoreResult<u64> {
+        Ok(self.idempotency.purge(now))
     }
 }

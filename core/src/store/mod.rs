@@ -19,13 +19,20 @@
 //! * **Visibility.** When `commit` returns `Ok`, every later read (from any handle of the same
 //!   store) sees the commit's writes and events; it is durable as the adapter documents.
 //! * **Reads** never see a partial commit. List reads return records in the documented order.
+//! * **Idempotency keys** (module `idempotency`) are kept beside the records, outside commits:
+//!   of concurrent claims of one key exactly one succeeds, across every handle of the store.
 
+mod idempotency;
 mod memory;
 
+pub use idempotency::{
+    IdempotencyClaim, IdempotencyEntry, IdempotencyKey, IdempotencyOwner, IdempotencyTable,
+};
 pub use memory::MemoryStore;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use crate::event::{Event, EventQuery, NewEvent};
 use crate::ids::{
@@ -470,4 +477,51 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::Duplicate`] when a uniqueness rule would break; in both cases nothing was
     /// applied.
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt>;
+
+    /// Claims `key` for the attempt `owner`, atomically: when there is no entry for `key`, or
+    /// its entry is expired at `now` (see [`IdempotencyEntry::is_expired`]), the entry becomes
+    /// running, with `fingerprint`, owned by `owner` until `lease_until`, and the answer is
+    /// [`IdempotencyClaim::Claimed`]. Otherwise nothing changes and the answer describes the
+    /// entry found: [`IdempotencyClaim::Running`] or [`IdempotencyClaim::Completed`], each with
+    /// the fingerprint the key was claimed with (which the caller compares with its own).
+    ///
+    /// Of any number of concurrent claims of one key, from any handles of the store, exactly
+    /// one is `Claimed` while its entry lasts. A claim need not be durable: one lost in a crash
+    /// is like a lease that ended. Keys are independent of each other and of the records.
+    async fn claim_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        fingerprint: &[u8],
+        owner: IdempotencyOwner,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<IdempotencyClaim>;
+
+    /// Keeps `answer` for `key` until `expires_at`: only when the entry is running and owned
+    /// by `owner` (also past its lease, as long as no one claimed the key since); the entry
+    /// then becomes completed, with the fingerprint it was claimed with. Otherwise (no entry,
+    /// another owner, already completed) nothing changes. Returns whether it took effect.
+    ///
+    /// A completed entry is as durable as a commit when this returns (see the adapter's
+    /// durability).
+    async fn complete_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        owner: IdempotencyOwner,
+        answer: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
+    /// Removes the entry of `key` when it is running and owned by `owner` (the attempt failed
+    /// with an answer not worth keeping, or was cancelled), so that the next claim succeeds;
+    /// otherwise nothing changes. Returns whether it took effect.
+    async fn release_idempotency_key(
+        &self,
+        key: IdempotencyKey,
+        owner: IdempotencyOwner,
+    ) -> StoreResult<bool>;
+
+    /// Removes every entry expired at `now` (running or completed) and returns how many. Live
+    /// entries are untouched.
+    async fn purge_idempotency_keys(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
