@@ -245,6 +245,10 @@ pub struct PostgresSettings {
     /// How long to wait for a free connection (and for the database at start-up), in
     /// milliseconds.
     pub acquire_timeout_ms: NonZeroU64,
+    /// How often the event log's watch re-reads the log's end besides listening for other
+    /// instances' notifications, in milliseconds: the longest a wake-up is late when a
+    /// notification is lost.
+    pub log_poll_interval_ms: NonZeroU64,
 }
 
 impl Default for PostgresSettings {
@@ -254,6 +258,7 @@ impl Default for PostgresSettings {
             max_connections: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             statement_timeout_ms: 30_000,
             acquire_timeout_ms: NonZeroU64::new(5_000).unwrap_or(NonZeroU64::MIN),
+            log_poll_interval_ms: NonZeroU64::new(1_000).unwrap_or(NonZeroU64::MIN),
         }
     }
 }

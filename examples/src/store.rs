@@ -82,6 +82,7 @@ pub fn pg_config(url: &str, settings: &Settings) -> tasklane_storage_postgres::P
         statement_timeout_ms: p.statement_timeout_ms,
         acquire_timeout_ms: p.acquire_timeout_ms.get(),
         schema: p.schema.clone(),
+        log_poll_interval_ms: p.log_poll_interval_ms.get(),
     }
 }
 

@@ -14,6 +14,8 @@
 //!    The lock (and the counter's row lock) is held until the transaction has committed and
 //!    become visible, so the next transaction with events numbers after it: `seq` order is
 //!    commit order and the log has no gaps (a rolled-back transaction gives its numbers back).
+//!    The same statement queues a notification of the new last seq on the schema's channel
+//!    ([`LOG_CHANNEL`]), which PostgreSQL sends when the transaction commits.
 //! 3. `COMMIT` checks the deferred foreign keys.
 //!
 //! Because the log lock is held through `COMMIT`, and so through the WAL flush, transactions
@@ -57,26 +59,51 @@ use crate::records::{
 /// How many times a commit is attempted when it deadlocks or fails to serialize.
 const MAX_ATTEMPTS: u32 = 8;
 
+/// The SQL expression naming the notification channel of the schema's log:
+/// `tasklane_log:<schema>`, or `tasklane_log#<md5 of the schema>` when that would exceed the
+/// 63 bytes PostgreSQL allows a channel name. One channel per schema, so a store never hears
+/// another schema's numbers. Kept as a macro so that [`APPEND_EVENTS`] stays a constant.
+macro_rules! log_channel {
+    () => {
+        "CASE WHEN octet_length(current_schema()) <= 50 \
+         THEN 'tasklane_log:' || current_schema() \
+         ELSE 'tasklane_log#' || md5(current_schema()) END"
+    };
+}
+
+/// The SQL expression naming the notification channel of the schema's log (see
+/// [`log_channel!`]); the listener evaluates it on a connection of the store's pool.
+pub(crate) const LOG_CHANNEL: &str = log_channel!();
+
 /// Appends a commit's events: lock the log, bump the counter, insert with consecutive numbers.
 /// The lock key is per schema (`hashtext(current_schema())`), so stores in different schemas of
-/// one database do not wait for each other.
-const APPEND_EVENTS: &str = "\
+/// one database do not wait for each other. The counter's update also queues a notification of
+/// the new last seq on the schema's channel ([`LOG_CHANNEL`]), which PostgreSQL delivers when
+/// the transaction commits (and drops when it rolls back): no statement or round trip of its
+/// own. A data-modifying common table expression always runs to completion, so the
+/// notification is queued whatever the rest of the statement reads.
+const APPEND_EVENTS: &str = concat!(
+    "\
 WITH log_lock AS MATERIALIZED (
     SELECT pg_advisory_xact_lock(1952543, hashtext(current_schema()))
 ),
 bump AS (
     UPDATE event_log SET last_seq = last_seq + $1
     WHERE id AND EXISTS (SELECT 1 FROM log_lock)
-    RETURNING last_seq - $1 AS base
+    RETURNING last_seq - $1 AS base, pg_notify(",
+    log_channel!(),
+    ", last_seq::text) AS notified
 )
 INSERT INTO events (seq, at_ns, actor_id, workspace_id, project_id, task_id, kind)
 SELECT bump.base + e.ord, e.at_ns::numeric, e.actor_id, e.workspace_id, e.project_id, e.task_id, e.kind
 FROM bump
 CROSS JOIN unnest($2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::jsonb[])
     WITH ORDINALITY AS e(at_ns, actor_id, workspace_id, project_id, task_id, kind, ord)
-RETURNING seq";
+RETURNING seq"
+);
 
-/// The event part of [`one_statement`]: the same as [`APPEND_EVENTS`], as common table
+/// The event part of [`one_statement`]: the same as [`APPEND_EVENTS`] (the notification of the
+/// new last seq included, delivered at the statement's implicit commit), as common table
 /// expressions after the inserts, with its parameters numbered from `{p}` on.
 fn append_events_ctes(p: usize) -> String {
     format!(
@@ -86,7 +113,7 @@ fn append_events_ctes(p: usize) -> String {
 bump AS (
     UPDATE event_log SET last_seq = last_seq + ${p}
     WHERE id AND EXISTS (SELECT 1 FROM log_lock)
-    RETURNING last_seq - ${p} AS base
+    RETURNING last_seq - ${p} AS base, pg_notify({LOG_CHANNEL}, last_seq::text) AS notified
 ),
 appended AS (
     INSERT INTO events (seq, at_ns, actor_id, workspace_id, project_id, task_id, kind)

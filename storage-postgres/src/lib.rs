@@ -55,6 +55,17 @@
 //! commit, each reporting its own outcome. Several server processes on one database serialise
 //! only their groups.
 //!
+//! ## Wake-ups
+//!
+//! The statement that numbers a transaction's events also queues `pg_notify` of the new last
+//! seq on the schema's channel, `tasklane_log:<schema>` (`tasklane_log#<md5 of the schema>` when
+//! that would exceed PostgreSQL's 63 bytes), delivered at commit. The first
+//! [`Store::log_watch`](tasklane_core::store::Store::log_watch) call of a store starts a listener
+//! task on a connection of its own (`application_name` `tasklane-log-listener <schema>`) that
+//! advances the watch from the notifications, and re-reads the log's end after every
+//! reconnection and every [`PgConfig::log_poll_interval_ms`]; it stops with the store's last
+//! handle. Commits of the store itself advance its watch as soon as they return.
+//!
 //! ## Errors
 //!
 //! Unique violations become [`StoreError::Duplicate`] with the reference store's field names
@@ -80,6 +91,7 @@ mod codec;
 mod commit;
 mod error;
 mod idempotency;
+mod log_watch;
 mod query;
 mod records;
 mod store;
@@ -123,11 +135,18 @@ pub struct PgConfig {
     /// The schema holding Tasklane's tables (created when missing); `None` uses the server's
     /// default `search_path` (normally `public`).
     pub schema: Option<String>,
+    /// How often the log watch ([`Store::log_watch`]) re-reads the log's last seq besides
+    /// listening for notifications, in milliseconds (at least 1): the longest a wake-up from
+    /// another process is late when its notification is lost (the listener's connection was
+    /// down). Only a store that is watched polls, on its listener task.
+    ///
+    /// [`Store::log_watch`]: tasklane_core::store::Store::log_watch
+    pub log_poll_interval_ms: u64,
 }
 
 impl PgConfig {
     /// A configuration for `url` with 10 connections, a 30 s statement timeout, a 5 s acquire
-    /// timeout and the default schema.
+    /// timeout, the default schema and a 1 s log poll interval.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -135,6 +154,7 @@ impl PgConfig {
             statement_timeout_ms: 30_000,
             acquire_timeout_ms: 5_000,
             schema: None,
+            log_poll_interval_ms: 1_000,
         }
     }
 
@@ -153,6 +173,7 @@ impl std::fmt::Debug for PgConfig {
             .field("statement_timeout_ms", &self.statement_timeout_ms)
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("schema", &self.schema)
+            .field("log_poll_interval_ms", &self.log_poll_interval_ms)
             .finish()
     }
 }
@@ -192,6 +213,8 @@ pub struct PgStore {
 }
 
 struct Inner {
+    /// First, so that the listener task stops before the rest goes.
+    log_watch: log_watch::LogWatch,
     pool: PgPool,
     committer: Arc<commit::Committer>,
     /// Dropped (with everything in it) when the last handle goes, for temporary stores.
@@ -218,6 +241,11 @@ fn quote_ident(name: &str) -> String {
 fn check_config(config: &PgConfig) -> Result<PgConnectOptions, Error> {
     if config.max_connections == 0 {
         return Err(Error::Config("max_connections must be at least 1".into()));
+    }
+    if config.log_poll_interval_ms == 0 {
+        return Err(Error::Config(
+            "log_poll_interval_ms must be at least 1".into(),
+        ));
     }
     if let Some(schema) = &config.schema {
         if schema.is_empty() || schema.len() > 63 || schema.contains('\0') {
@@ -332,7 +360,7 @@ impl PgStore {
     pub async fn connect(config: PgConfig) -> Result<Self, Error> {
         let pool = open_pool(&config).await?;
         migrate_up(&pool).await?;
-        Ok(Self::from_parts(pool, None))
+        Self::from_parts(&config, pool, None)
     }
 
     /// Connects to a fresh schema with a unique name (or `config.schema`, which must then be new
@@ -351,10 +379,14 @@ impl PgStore {
         };
         // From here on the schema exists; dropping `temporary` on failure removes it.
         migrate_up(&pool).await?;
-        Ok(Self::from_parts(pool, Some(temporary)))
+        Self::from_parts(&config, pool, Some(temporary))
     }
 
-    fn from_parts(pool: PgPool, temporary: Option<TemporarySchema>) -> Self {
+    fn from_parts(
+        config: &PgConfig,
+        pool: PgPool,
+        temporary: Option<TemporarySchema>,
+    ) -> Result<Self, Error> {
         // Committer tasks each hold one connection while they run a group. Two are enough: one
         // group runs its statements while the other waits for its flush; more only make the
         // groups smaller (measured with 16 writers).
@@ -363,13 +395,22 @@ impl PgStore {
         } else {
             1
         };
-        Self {
+        let log_watch = log_watch::LogWatch::new(
+            check_config(config)?,
+            Duration::from_millis(config.log_poll_interval_ms),
+        );
+        Ok(Self {
             inner: Arc::new(Inner {
+                log_watch,
                 committer: commit::Committer::new(pool.clone(), committers),
                 pool,
                 temporary,
             }),
-        }
+        })
+    }
+
+    pub(crate) fn log_watch_of_store(&self) -> &log_watch::LogWatch {
+        &self.inner.log_watch
     }
 
     pub(crate) fn committer(&self) -> &Arc<commit::Committer> {

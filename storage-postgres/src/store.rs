@@ -454,8 +454,17 @@ impl Store for PgStore {
         codec::uint(last, "seq")
     }
 
+    fn log_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.log_watch_of_store().subscribe(self.pool())
+    }
+
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
-        self.committer().commit(commit).await
+        let receipt = self.committer().commit(commit).await?;
+        // Committed and visible: this process's watchers need not wait for the notification.
+        if let Some(&last) = receipt.seqs.last() {
+            self.log_watch_of_store().advance(last);
+        }
+        Ok(receipt)
     }
 
     async fn claim_idempotency_key(

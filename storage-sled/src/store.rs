@@ -22,7 +22,7 @@ use tasklane_core::store::{
     Commit, CommitReceipt, Expected, Record, RecordKey, StatusCount, Store, StoreError,
     StoreResult, Write,
 };
-use tasklane_core::store::{IdempotencyClaim, IdempotencyKey, IdempotencyOwner};
+use tasklane_core::store::{IdempotencyClaim, IdempotencyKey, IdempotencyOwner, LogWatchSender};
 
 use crate::blocked::BlockedTasks;
 use crate::cache::RecordCache;
@@ -143,6 +143,9 @@ pub(crate) struct Inner {
     last_seq: AtomicU64,
     /// The highest sequence number readers may see (flushed, under [`Durability::Flush`]).
     visible_seq: AtomicU64,
+    /// The log watch ([`Store::log_watch`]): follows `visible_seq`, advanced right after it
+    /// moves and outside `commit_lock`.
+    log_watch: LogWatchSender,
     /// The task counters handed out from, by project: loaded from the store on first use, bumped
     /// in memory by [`Store::next_task_number`] (under `commit_lock` held shared, so never
     /// during a commit), and written to the store with every commit that creates a task of the
@@ -318,6 +321,7 @@ impl Inner {
             generation: AtomicU64::new(0),
             last_seq: AtomicU64::new(0),
             visible_seq: AtomicU64::new(0),
+            log_watch: LogWatchSender::new(0),
             counters: Mutex::new(HashMap::new()),
             cache: RecordCache::default(),
             blocked: BlockedTasks::default(),
@@ -344,6 +348,7 @@ impl Inner {
         };
         inner.last_seq.store(last, SeqCst);
         inner.visible_seq.store(last, SeqCst);
+        inner.log_watch.advance(last);
         inner.blocked.load(inner.tree(Tree::Dependencies))?;
         let inner = Arc::new(inner);
         let pipeline = CommitPipeline::start(Arc::clone(&inner)).map_err(|e| {
@@ -649,15 +654,23 @@ impl Inner {
     /// Applies a prepared commit (on the pipeline's applier thread). Returns its receipt and
     /// the last seq applied with it.
     pub(crate) fn apply_commit(&self, prepared: &Prepared) -> StoreResult<(CommitReceipt, u64)> {
-        let _serial = self.commit_lock.write().unwrap_or_else(|e| e.into_inner());
+        let serial = self.commit_lock.write().unwrap_or_else(|e| e.into_inner());
         let seqs = self.apply(prepared, self.last_seq.load(SeqCst))?;
+        let mut visible_now = None;
         if let Some(&last) = seqs.last() {
             self.last_seq.store(last, SeqCst);
             if self.durability != Durability::Flush {
                 self.visible_seq.store(last, SeqCst);
+                visible_now = Some(last);
             }
         }
-        Ok((CommitReceipt { seqs }, self.last_seq.load(SeqCst)))
+        let through_seq = self.last_seq.load(SeqCst);
+        drop(serial);
+        // Outside the commit lock: waking watchers never delays the next commit's batch.
+        if let Some(last) = visible_now {
+            self.log_watch.advance(last);
+        }
+        Ok((CommitReceipt { seqs }, through_seq))
     }
 
     /// Flushes everything applied so far (on the pipeline's flusher thread).
@@ -668,6 +681,7 @@ impl Inner {
     /// Lets log readers see the events up to `seq`, which are flushed.
     pub(crate) fn make_visible(&self, seq: u64) {
         self.visible_seq.fetch_max(seq, SeqCst);
+        self.log_watch.advance(seq);
     }
 
     /// Applies the commit as one sled batch, appending its events after `last_seq`, and brings
@@ -1311,6 +1325,10 @@ impl Store for SledStore {
 
     async fn last_seq(&self) -> StoreResult<u64> {
         Ok(self.inner.visible_seq.load(SeqCst))
+    }
+
+    fn log_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.log_watch.subscribe()
     }
 
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {

@@ -8,6 +8,7 @@ use std::sync::RwLock;
 
 use async_trait::async_trait;
 
+use super::LogWatchSender;
 use super::{
     Commit, CommitReceipt, Expected, Record, RecordKey, StatusCount, Store, StoreError,
     StoreResult, Write,
@@ -25,11 +26,23 @@ use crate::query::{SortField, TaskFilter, TaskQuery, TaskScope};
 
 /// The in-memory reference store. Cheap to create; cloneable handles share nothing (wrap it in an
 /// `Arc` to share).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     state: RwLock<State>,
     /// Idempotency keys, apart from the records (they are not part of commits).
     idempotency: IdempotencyTable,
+    /// The log watch: advanced by every commit with events once it is applied.
+    log_watch: LogWatchSender,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            state: RwLock::default(),
+            idempotency: IdempotencyTable::default(),
+            log_watch: LogWatchSender::new(0),
+        }
+    }
 }
 
 impl MemoryStore {
@@ -684,9 +697,20 @@ impl Store for MemoryStore {
         Ok(self.read().events.len() as u64)
     }
 
+    fn log_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.log_watch.subscribe()
+    }
+
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
-        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.apply(commit)
+        let receipt = {
+            let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+            state.apply(commit)?
+        };
+        // After the lock is released: readers woken by the watch find the events visible.
+        if let Some(&last) = receipt.seqs.last() {
+            self.log_watch.advance(last);
+        }
+        Ok(receipt)
     }
 
     async fn claim_idempotency_key(

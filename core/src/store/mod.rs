@@ -19,15 +19,20 @@
 //! * **Visibility.** When `commit` returns `Ok`, every later read (from any handle of the same
 //!   store) sees the commit's writes and events; it is durable as the adapter documents.
 //! * **Reads** never see a partial commit. List reads return records in the documented order.
+//! * **Wake-ups.** [`Store::log_watch`] tells consumers of the log when it may have grown, also
+//!   for commits made through other handles or (for shared stores) other processes; the log
+//!   itself stays the truth, read with [`Store::events`] after the consumer's cursor.
 //! * **Idempotency keys** (module `idempotency`) are kept beside the records, outside commits:
 //!   of concurrent claims of one key exactly one succeeds, across every handle of the store.
 
 mod idempotency;
+mod log_watch;
 mod memory;
 
 pub use idempotency::{
     IdempotencyClaim, IdempotencyEntry, IdempotencyKey, IdempotencyOwner, IdempotencyTable,
 };
+pub use log_watch::LogWatchSender;
 pub use memory::MemoryStore;
 
 use async_trait::async_trait;
@@ -470,6 +475,31 @@ pub trait Store: Send + Sync + 'static {
     async fn events(&self, query: &EventQuery) -> StoreResult<Vec<Event>>;
     /// The highest `seq` in the log, 0 when it is empty.
     async fn last_seq(&self) -> StoreResult<u64>;
+
+    /// A watch of the log's growth: its value is the highest `seq` this store knows to be
+    /// visible in the log. Consumers that follow the log (WebSocket fan-out, notification and
+    /// webhook delivery) sleep on it until it passes their cursor, then read the events after
+    /// their cursor with [`Store::events`]. The watch is a wake-up only; the log is the truth.
+    ///
+    /// The contract, for every receiver:
+    ///
+    /// * the value never decreases, and it is never above the highest `seq` visible to
+    ///   [`Store::events`] (a woken consumer always finds the events up to the value);
+    /// * it starts at most at [`Store::last_seq`] (possibly lower, down to 0);
+    /// * once [`Store::commit`] of a commit with events has returned `Ok` on any handle of the
+    ///   store, the value reaches at least that commit's last `seq`: at once for handles in this
+    ///   process; for a store shared by several processes (PostgreSQL: another process or
+    ///   connection pool on the same schema) within the notification latency, and at worst
+    ///   within the adapter's poll interval when a notification is lost;
+    /// * values may be skipped (one wake-up can stand for many commits), so consumers compare
+    ///   with their cursor rather than count wake-ups.
+    ///
+    /// It never fails: an adapter that cannot learn about other processes' commits for a
+    /// while (its connection is down) keeps retrying in the background, and the value then
+    /// lags until it succeeds. The sender closes when the last handle of the store is
+    /// dropped. Adapters keep a [`LogWatchSender`]; watching should cost nothing until the
+    /// first call.
+    fn log_watch(&self) -> tokio::sync::watch::Receiver<u64>;
 
     /// Applies `commit` atomically (see the module documentation).
     ///
