@@ -14,17 +14,14 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use common::TestServer;
+use common::{ServedRouter, TestServer};
 use serde_json::{json, Value};
 use tasklane_core::{Engine, EngineConfig, ManualClock, MemoryStore, SequentialIds, Store};
-use tasklane_http::{router, HttpConfig, RateLimitConfig};
 use time::macros::datetime;
-use tokio::sync::{oneshot, Semaphore};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 /// Routes that act for no signed-in user, so there is no caller to authorize: they are
 /// exempt from the matrix. Each is named with its method and the reason.
@@ -667,61 +664,16 @@ fn every_route_has_a_matrix_entry() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// A router over `store`, served on a loopback port until [`Served::stop`].
-struct Served {
-    server: Arc<TestServer>,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
-
-impl Served {
-    async fn start<S: Store>(store: S) -> Served {
-        let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 09:00:00 UTC)));
-        let engine = Engine::builder(store)
-            .clock(clock.clone())
-            .ids(Arc::new(SequentialIds::new()))
-            .config(EngineConfig::for_tests())
-            .build();
-        // Hundreds of fixtures register from one address within seconds: no rate limits here.
-        let config = HttpConfig {
-            rate_limit: RateLimitConfig {
-                enabled: false,
-                ..RateLimitConfig::default()
-            },
-            ..HttpConfig::default()
-        };
-        let app = router(engine, config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        let server = TestServer {
-            addr,
-            client: reqwest::Client::new(),
-            clock,
-        };
-        Served {
-            server: Arc::new(server),
-            stop,
-            task,
-        }
-    }
-
-    /// Closes the client's connections and stops the server, so that the store is dropped
-    /// (a temporary PostgreSQL schema with it) before the test ends.
-    async fn stop(self) {
-        drop(self.server);
-        let _ = self.stop.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
-    }
+/// A router over `store`, served on a loopback port until stopped.
+async fn serve<S: Store>(store: S) -> ServedRouter {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 09:00:00 UTC)));
+    let engine = Engine::builder(store)
+        .clock(clock.clone())
+        .ids(Arc::new(SequentialIds::new()))
+        .config(EngineConfig::for_tests())
+        .build();
+    // Hundreds of fixtures register from one address within seconds: rate limits are off.
+    ServedRouter::start(engine, clock).await
 }
 
 /// Row `row` of the matrix, called by each of `callers` against one fresh fixture (number
@@ -760,7 +712,7 @@ async fn check_group(s: &TestServer, n: usize, row: usize, callers: Vec<Who>) ->
 /// share one fixture per row, and each caller whose write must succeed gets a fixture of its
 /// own. Each fixture has people of its own, so fixtures are built side by side on one server.
 async fn authorization_matrix<S: Store>(store: S) {
-    let served = Served::start(store).await;
+    let served = serve(store).await;
     let rows = matrix(&Fixture::placeholder());
     let mut groups = Vec::new();
     for (row, e) in rows.iter().enumerate() {

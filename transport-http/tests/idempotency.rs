@@ -327,28 +327,7 @@ async fn concurrent_retries_create_once() {
     let (ada, _) = s.register("Ada").await;
     let (_, p) = board(&s, &ada).await;
     let path = format!("/projects/{p}/tasks");
-    let mut handles = Vec::new();
-    for _ in 0..8 {
-        let client = s.client.clone();
-        let url = s.url(&format!("/api/v1{path}"));
-        let ada = ada.clone();
-        handles.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(ada)
-                .header("idempotency-key", "race")
-                .json(&json!({"title": "Once"}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for h in handles {
-        statuses.push(h.await.unwrap());
-    }
+    let statuses = common::keyed_race(&[&s], &ada, &path, 8).await;
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 409),
         "{statuses:?}"

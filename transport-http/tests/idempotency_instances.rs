@@ -8,71 +8,23 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Resp, TestServer};
+use common::{Resp, ServedRouter, TestServer};
 use serde_json::{json, Value};
 use tasklane_core::{Engine, EngineConfig, ManualClock, MemoryStore, Store};
-use tasklane_http::{router, HttpConfig, RateLimitConfig};
 use tasklane_storage_postgres::{PgConfig, PgStore};
 use time::macros::datetime;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-/// One instance: a router over its own engine, served on a loopback port until stopped.
-struct Instance {
-    server: TestServer,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
-
-impl Instance {
-    /// Serves a router over `store` (shared with other instances) with `clock`. Ids are
-    /// UUIDv7, so that instances never hand out the same one.
-    async fn start<S: Store>(store: Arc<S>, clock: Arc<ManualClock>) -> Instance {
-        let engine = Engine::builder_shared(store)
-            .clock(clock.clone())
-            .config(EngineConfig::for_tests())
-            .build();
-        let config = HttpConfig {
-            rate_limit: RateLimitConfig {
-                enabled: false,
-                ..RateLimitConfig::default()
-            },
-            ..HttpConfig::default()
-        };
-        let app = router(engine, config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        Instance {
-            server: TestServer {
-                addr,
-                client: reqwest::Client::new(),
-                clock,
-            },
-            stop,
-            task,
-        }
-    }
-
-    /// Stops serving, so that the router (and its handle of the store) is dropped.
-    async fn stop(self) {
-        drop(self.server);
-        let _ = self.stop.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
-    }
+/// One instance: a router over its own engine over `store` (shared with other instances),
+/// with `clock`. Ids are UUIDv7, so that instances never hand out the same one.
+async fn instance<S: Store>(store: Arc<S>, clock: Arc<ManualClock>) -> ServedRouter {
+    let engine = Engine::builder_shared(store)
+        .clock(clock.clone())
+        .config(EngineConfig::for_tests())
+        .build();
+    ServedRouter::start(engine, clock).await
 }
 
 async fn post_keyed(
@@ -100,8 +52,8 @@ fn count(r: &Resp) -> usize {
 /// separate connections to the same data); `c` serves as the restarted first instance.
 async fn across_instances<S: Store>(a: Arc<S>, b: Arc<S>, c: Arc<S>) {
     let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 09:00:00 UTC)));
-    let one = Instance::start(a, clock.clone()).await;
-    let two = Instance::start(b, clock.clone()).await;
+    let one = instance(a, clock.clone()).await;
+    let two = instance(b, clock.clone()).await;
     let (s1, s2) = (&one.server, &two.server);
 
     // Registration is anonymous (keyed by the client address, the same for both instances):
@@ -174,29 +126,7 @@ async fn across_instances<S: Store>(a: Arc<S>, b: Arc<S>, c: Arc<S>) {
     assert_eq!(bad_again.header("idempotent-replayed"), Some("true"));
 
     // Concurrent retries spread over both instances create once.
-    let mut handles = Vec::new();
-    for i in 0..8 {
-        let s = if i % 2 == 0 { s1 } else { s2 };
-        let client = s.client.clone();
-        let url = s.url(&format!("/api/v1{path}"));
-        let ada = ada.clone();
-        handles.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(ada)
-                .header("idempotency-key", "race")
-                .json(&json!({"title": "Once"}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for h in handles {
-        statuses.push(h.await.unwrap());
-    }
+    let statuses = common::keyed_race(&[s1, s2], &ada, &path, 8).await;
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 409),
         "{statuses:?}"
@@ -216,7 +146,7 @@ async fn across_instances<S: Store>(a: Arc<S>, b: Arc<S>, c: Arc<S>) {
 
     // Instance one goes away; a new one over the same store still replays its answers.
     one.stop().await;
-    let three = Instance::start(c, clock.clone()).await;
+    let three = instance(c, clock.clone()).await;
     let replayed = post_keyed(&three.server, &path, Some(&ada), body.clone(), "k-1")
         .await
         .expect(201);
@@ -261,7 +191,7 @@ async fn expired_keys_are_purged_on_postgres() {
     };
     let store = Arc::new(a);
     let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 09:00:00 UTC)));
-    let one = Instance::start(store.clone(), clock.clone()).await;
+    let one = instance(store.clone(), clock.clone()).await;
     let s = &one.server;
     let (ada, _) = s.register("Ada").await;
     for key in ["w-1", "w-2", "w-3"] {

@@ -205,3 +205,82 @@ impl TestServer {
         )
     }
 }
+
+/// A router over an engine of the test's choosing, served on a loopback port with rate limits
+/// off until [`ServedRouter::stop`]; tests that share or drop a store (a temporary PostgreSQL
+/// schema, an instance restarted) need the server gone before they go on.
+pub struct ServedRouter {
+    pub server: Arc<TestServer>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServedRouter {
+    /// Serves `router(engine)` (with `clock`, the engine's clock, for the [`TestServer`]).
+    pub async fn start<S: tasklane_core::Store>(
+        engine: Engine<S>,
+        clock: Arc<ManualClock>,
+    ) -> ServedRouter {
+        let config = HttpConfig {
+            rate_limit: tasklane_http::RateLimitConfig {
+                enabled: false,
+                ..tasklane_http::RateLimitConfig::default()
+            },
+            ..HttpConfig::default()
+        };
+        let app = tasklane_http::router(engine, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        let server = TestServer {
+            addr,
+            client: reqwest::Client::new(),
+            clock,
+        };
+        ServedRouter {
+            server: Arc::new(server),
+            stop,
+            task,
+        }
+    }
+
+    /// Closes the client's connections and stops the server, so that the router (and its
+    /// handle of the store) is dropped.
+    pub async fn stop(self) {
+        drop(self.server);
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), self.task).await;
+    }
+}
+
+/// Sends `n` concurrent `POST /api/v1{path}` with the same `Idempotency-Key` and body, spread
+/// over `servers` in turn, and returns their statuses.
+pub async fn keyed_race(servers: &[&TestServer], token: &str, path: &str, n: usize) -> Vec<u16> {
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let s = servers[i % servers.len()];
+        let request = s
+            .client
+            .post(s.url(&format!("/api/v1{path}")))
+            .bearer_auth(token)
+            .header("idempotency-key", "race")
+            .json(&json!({"title": "Once"}));
+        handles.push(tokio::spawn(async move {
+            request.send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    statuses
+}
