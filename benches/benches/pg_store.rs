@@ -108,8 +108,10 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
+        // The database path is what these figures measure: no record cache in front of it.
         let config = PgConfig {
             max_connections: 16,
+            record_cache_capacity: 0,
             ..PgConfig::new(url)
         };
         let store = PgStore::connect_temporary(config).await.expect("postgres store");

@@ -29,7 +29,8 @@ underscores between a section and its key). Keys:
   [sled]       durability = flush | periodic [flush], flush_interval_ms [100] (periodic only),
                cache_capacity_mb [128]
   [postgres]   schema [server default], max_connections [10], statement_timeout_ms [30000],
-               acquire_timeout_ms [5000], log_poll_interval_ms [1000]
+               acquire_timeout_ms [5000], log_poll_interval_ms [1000],
+               record_cache_capacity (records of each kind; 0 = off) [100000]
 
 A bad value is reported with its key and where it came from, and the process exits with code 2.";
 

@@ -249,6 +249,10 @@ pub struct PostgresSettings {
     /// instances' notifications, in milliseconds: the longest a wake-up is late when a
     /// notification is lost.
     pub log_poll_interval_ms: NonZeroU64,
+    /// The most records of each kind kept decoded in the process (tokens, users, memberships,
+    /// projects, workflows, tasks, blocker lists), kept coherent across instances by
+    /// notifications; 0 turns the cache off (for databases also edited by other SQL).
+    pub record_cache_capacity: usize,
 }
 
 impl Default for PostgresSettings {
@@ -259,6 +263,7 @@ impl Default for PostgresSettings {
             statement_timeout_ms: 30_000,
             acquire_timeout_ms: NonZeroU64::new(5_000).unwrap_or(NonZeroU64::MIN),
             log_poll_interval_ms: NonZeroU64::new(1_000).unwrap_or(NonZeroU64::MIN),
+            record_cache_capacity: 100_000,
         }
     }
 }

@@ -83,6 +83,7 @@ pub fn pg_config(url: &str, settings: &Settings) -> tasklane_storage_postgres::P
         acquire_timeout_ms: p.acquire_timeout_ms.get(),
         schema: p.schema.clone(),
         log_poll_interval_ms: p.log_poll_interval_ms.get(),
+        record_cache_capacity: p.record_cache_capacity,
     }
 }
 

@@ -50,6 +50,7 @@ use tasklane_core::store::{
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::cache::{self, KEYS_CHANNEL};
 use crate::codec;
 use crate::error::{is_retryable, map_sqlx, sqlstate, state};
 use crate::records::{
@@ -81,7 +82,9 @@ pub(crate) const LOG_CHANNEL: &str = log_channel!();
 /// the new last seq on the schema's channel ([`LOG_CHANNEL`]), which PostgreSQL delivers when
 /// the transaction commits (and drops when it rolls back): no statement or round trip of its
 /// own. A data-modifying common table expression always runs to completion, so the
-/// notification is queued whatever the rest of the statement reads.
+/// notification is queued whatever the rest of the statement reads. When `$8` is not null it is
+/// also queued as the group's announcement to other processes' record caches
+/// ([`crate::cache`]).
 const APPEND_EVENTS: &str = concat!(
     "\
 WITH log_lock AS MATERIALIZED (
@@ -92,7 +95,10 @@ bump AS (
     WHERE id AND EXISTS (SELECT 1 FROM log_lock)
     RETURNING last_seq - $1 AS base, pg_notify(",
     log_channel!(),
-    ", last_seq::text) AS notified
+    ", last_seq::text) AS notified,
+        CASE WHEN $8::text IS NULL THEN NULL ELSE pg_notify(",
+    crate::cache::keys_channel!(),
+    ", $8::text) END AS announced
 )
 INSERT INTO events (seq, at_ns, actor_id, workspace_id, project_id, task_id, kind)
 SELECT bump.base + e.ord, e.at_ns::numeric, e.actor_id, e.workspace_id, e.project_id, e.task_id, e.kind
@@ -103,8 +109,9 @@ RETURNING seq"
 );
 
 /// The event part of [`one_statement`]: the same as [`APPEND_EVENTS`] (the notification of the
-/// new last seq included, delivered at the statement's implicit commit), as common table
-/// expressions after the inserts, with its parameters numbered from `{p}` on.
+/// new last seq and the announcement included, delivered at the statement's implicit commit),
+/// as common table expressions after the inserts, with its parameters numbered from `{p}` on
+/// (the announcement is `{p + 7}`).
 fn append_events_ctes(p: usize) -> String {
     format!(
         "log_lock AS MATERIALIZED (
@@ -113,7 +120,9 @@ fn append_events_ctes(p: usize) -> String {
 bump AS (
     UPDATE event_log SET last_seq = last_seq + ${p}
     WHERE id AND EXISTS (SELECT 1 FROM log_lock)
-    RETURNING last_seq - ${p} AS base, pg_notify({LOG_CHANNEL}, last_seq::text) AS notified
+    RETURNING last_seq - ${p} AS base, pg_notify({LOG_CHANNEL}, last_seq::text) AS notified,
+        CASE WHEN ${}::text IS NULL THEN NULL ELSE pg_notify({KEYS_CHANNEL}, ${}::text) END
+            AS announced
 ),
 appended AS (
     INSERT INTO events (seq, at_ns, actor_id, workspace_id, project_id, task_id, kind)
@@ -124,6 +133,8 @@ appended AS (
     RETURNING seq
 )
 SELECT seq FROM appended",
+        p + 7,
+        p + 7,
         p + 1,
         p + 2,
         p + 3,
@@ -273,10 +284,18 @@ async fn try_group(
             }
         }
     }
+    let announcement = cache::announcement(commits);
     let all_seqs = if commits.iter().all(|c| c.events.is_empty()) {
+        if let Some(keys) = &announcement {
+            sqlx::query(cache::ANNOUNCE)
+                .bind(keys)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| (None, Failure::db(e)))?;
+        }
         Vec::new()
     } else {
-        append_events(&mut tx, commits)
+        append_events(&mut tx, commits, announcement)
             .await
             .map_err(|f| (None, f))?
     };
@@ -513,7 +532,12 @@ async fn one_statement(
     for rows_of_table in batches {
         q = q.bind(rows(rows_of_table));
     }
-    let result = match bind_events(q, &events).fetch_all(pool).await {
+    let announcement = cache::announcement(commits);
+    let result = match bind_events(q, &events)
+        .bind(announcement)
+        .fetch_all(pool)
+        .await
+    {
         Ok(rows) => rows,
         Err(e @ sqlx::Error::Database(_)) => return Some(Err(Failure::db(e))),
         Err(e) => {
@@ -557,12 +581,15 @@ fn unique_failure(e: sqlx::Error, record: &Record) -> Failure {
     }
 }
 
+/// Appends the events of `commits` and queues `announcement` (see [`crate::cache`]).
 async fn append_events(
     tx: &mut Transaction<'static, Postgres>,
     commits: &[&Commit],
+    announcement: Option<String>,
 ) -> Result<Vec<u64>, Failure> {
     let events: Vec<&NewEvent> = commits.iter().flat_map(|c| c.events.iter()).collect();
     let rows = bind_events(sqlx::query(APPEND_EVENTS), &events)
+        .bind(announcement)
         .fetch_all(&mut **tx)
         .await
         .map_err(Failure::db)?;

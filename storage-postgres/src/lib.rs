@@ -66,6 +66,23 @@
 //! reconnection and every [`PgConfig::log_poll_interval_ms`]; it stops with the store's last
 //! handle. Commits of the store itself advance its watch as soon as they return.
 //!
+//! ## Record cache
+//!
+//! Requests read the same few records again and again: the caller's token and user, the
+//! project, membership and workflow they work in, tasks and their blocker edges. The store keeps
+//! them decoded in the process ([`PgConfig::record_cache_capacity`] of each kind), so that a
+//! task GET or a page's context needs no round trip. Other processes on the same schema tell it
+//! what they change: a transaction that changes a cached record queues `pg_notify` naming the
+//! keys on `tasklane_keys:<schema>`, and the listener connection (started when the store opens)
+//! forgets them. The cache serves only while that connection demonstrably hears everything: a
+//! query on it every [`PgConfig::log_poll_interval_ms`] (PostgreSQL delivers pending
+//! notifications before it answers) grants a lease of two intervals, and a lost connection
+//! stops the cache and forgets all it kept. A record changed by another process is thus served
+//! at most a notification's delivery out of date, and never longer than two intervals. Commits
+//! of the store forget their own keys before they return, and writes never trust the cache:
+//! the database checks every expected version. Records changed by SQL outside Tasklane are not
+//! announced; turn the cache off (capacity 0) for databases edited that way.
+//!
 //! ## Errors
 //!
 //! Unique violations become [`StoreError::Duplicate`] with the reference store's field names
@@ -87,6 +104,7 @@
 //! [`StoreError::Corrupt`]: tasklane_core::store::StoreError::Corrupt
 #![deny(missing_docs)]
 
+mod cache;
 mod codec;
 mod commit;
 mod error;
@@ -142,11 +160,19 @@ pub struct PgConfig {
     ///
     /// [`Store::log_watch`]: tasklane_core::store::Store::log_watch
     pub log_poll_interval_ms: u64,
+    /// The most records of each kind the record cache keeps (tokens, users, memberships,
+    /// projects, workflows, tasks, blocker lists); 0 turns the cache off. See the crate
+    /// documentation: with the cache on, the store keeps a listener connection open from the
+    /// start, and a record another process changed is served at most two
+    /// [`log_poll_interval_ms`](Self::log_poll_interval_ms) out of date when that connection
+    /// silently stops (normally, a notification's delivery).
+    pub record_cache_capacity: usize,
 }
 
 impl PgConfig {
     /// A configuration for `url` with 10 connections, a 30 s statement timeout, a 5 s acquire
-    /// timeout, the default schema and a 1 s log poll interval.
+    /// timeout, the default schema, a 1 s log poll interval and a record cache of 100,000
+    /// records of each kind.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -155,6 +181,7 @@ impl PgConfig {
             acquire_timeout_ms: 5_000,
             schema: None,
             log_poll_interval_ms: 1_000,
+            record_cache_capacity: 100_000,
         }
     }
 
@@ -174,6 +201,7 @@ impl std::fmt::Debug for PgConfig {
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("schema", &self.schema)
             .field("log_poll_interval_ms", &self.log_poll_interval_ms)
+            .field("record_cache_capacity", &self.record_cache_capacity)
             .finish()
     }
 }
@@ -206,6 +234,17 @@ pub struct CommitStats {
     pub single_statement_commits: u64,
 }
 
+/// Counters of a store's record cache (see the crate documentation), for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordCacheStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups that went to the database while the cache served.
+    pub misses: u64,
+    /// Whether the cache serves now: it is enabled and its listener was heard within its lease.
+    pub serving: bool,
+}
+
 /// The PostgreSQL store. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
 pub struct PgStore {
@@ -215,6 +254,7 @@ pub struct PgStore {
 struct Inner {
     /// First, so that the listener task stops before the rest goes.
     log_watch: log_watch::LogWatch,
+    cache: Arc<cache::RecordCache>,
     pool: PgPool,
     committer: Arc<commit::Committer>,
     /// Dropped (with everything in it) when the last handle goes, for temporary stores.
@@ -360,7 +400,9 @@ impl PgStore {
     pub async fn connect(config: PgConfig) -> Result<Self, Error> {
         let pool = open_pool(&config).await?;
         migrate_up(&pool).await?;
-        Self::from_parts(&config, pool, None)
+        let store = Self::from_parts(&config, pool, None)?;
+        store.wait_for_the_cache(&config).await;
+        Ok(store)
     }
 
     /// Connects to a fresh schema with a unique name (or `config.schema`, which must then be new
@@ -379,7 +421,26 @@ impl PgStore {
         };
         // From here on the schema exists; dropping `temporary` on failure removes it.
         migrate_up(&pool).await?;
-        Self::from_parts(&config, pool, Some(temporary))
+        let store = Self::from_parts(&config, pool, Some(temporary))?;
+        store.wait_for_the_cache(&config).await;
+        Ok(store)
+    }
+
+    /// Gives the listener up to the acquire timeout to hear its first heartbeat, so that a
+    /// store serves from its record cache from its first request on. A listener that cannot
+    /// connect yet does not stop the store: it keeps trying, and the cache serves once it is
+    /// heard.
+    async fn wait_for_the_cache(&self, config: &PgConfig) {
+        let cache = &self.inner.cache;
+        if cache.enabled() {
+            let patience = Duration::from_millis(config.acquire_timeout_ms.max(1));
+            if !cache.wait_until_serving(patience).await {
+                tracing::warn!(
+                    "the record cache's listener is not connected yet; reads go to the \
+                     database until it is"
+                );
+            }
+        }
     }
 
     fn from_parts(
@@ -395,13 +456,20 @@ impl PgStore {
         } else {
             1
         };
+        let cache = Arc::new(cache::RecordCache::new(config.record_cache_capacity));
         let log_watch = log_watch::LogWatch::new(
             check_config(config)?,
             Duration::from_millis(config.log_poll_interval_ms),
+            Arc::clone(&cache),
         );
+        if cache.enabled() {
+            // The cache serves only while the listener hears other processes' writes.
+            log_watch.start_listener(&pool);
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 log_watch,
+                cache,
                 committer: commit::Committer::new(pool.clone(), committers),
                 pool,
                 temporary,
@@ -411,6 +479,10 @@ impl PgStore {
 
     pub(crate) fn log_watch_of_store(&self) -> &log_watch::LogWatch {
         &self.inner.log_watch
+    }
+
+    pub(crate) fn cache(&self) -> &cache::RecordCache {
+        &self.inner.cache
     }
 
     pub(crate) fn committer(&self) -> &Arc<commit::Committer> {
@@ -427,6 +499,11 @@ impl PgStore {
             bulk_fallbacks: c.bulk_fallbacks.load(Relaxed),
             single_statement_commits: c.single_statement_commits.load(Relaxed),
         }
+    }
+
+    /// The record cache's counters since the store was opened.
+    pub fn record_cache_stats(&self) -> RecordCacheStats {
+        self.inner.cache.stats()
     }
 
     /// The connection pool, for raw SQL next to the store (benchmark baselines, health checks).

@@ -10,20 +10,26 @@
 //! connection was down delays a wake-up by at most one interval. Commits made through this
 //! store advance the watch as soon as they return, without waiting for their notification.
 //!
+//! The same connection listens on the schema's key channel for the record cache
+//! ([`crate::cache`]), and its polls are heartbeats run on that connection, which grant the
+//! cache its lease.
+//!
 //! Every number the watch takes is visible: a notification is delivered after its transaction
 //! committed, and `last_seq` is read from committed data.
 
 use std::convert::Infallible;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgNotification, PgPoolOptions};
 use sqlx::PgPool;
 use tasklane_core::store::LogWatchSender;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::cache::{RecordCache, KEYS_CHANNEL};
 use crate::commit::LOG_CHANNEL;
+use crate::quote_ident;
 
 /// The first wait before reconnecting after the listener failed; it doubles up to the poll
 /// interval (at most [`MAX_RETRY_WAIT`]) while reconnecting keeps failing.
@@ -49,16 +55,23 @@ pub(crate) struct LogWatch {
     options: PgConnectOptions,
     /// How often the listener re-reads `last_seq` besides notifications.
     poll_interval: Duration,
+    /// The record cache the listener tells about other processes' writes.
+    cache: Arc<RecordCache>,
 }
 
 impl LogWatch {
     /// A watch starting at 0 (nothing known yet); nothing runs until the first subscription.
-    pub(crate) fn new(options: PgConnectOptions, poll_interval: Duration) -> Self {
+    pub(crate) fn new(
+        options: PgConnectOptions,
+        poll_interval: Duration,
+        cache: Arc<RecordCache>,
+    ) -> Self {
         Self {
             sender: LogWatchSender::new(0),
             listener: Mutex::new(None),
             options,
             poll_interval,
+            cache,
         }
     }
 
@@ -71,6 +84,13 @@ impl LogWatch {
     /// previous task ended); outside a Tokio runtime it cannot start, and the receiver then
     /// follows this store's own commits only until a later call starts it.
     pub(crate) fn subscribe(&self, pool: &PgPool) -> watch::Receiver<u64> {
+        self.start_listener(pool);
+        self.sender.subscribe()
+    }
+
+    /// Starts the listener task when none runs and a Tokio runtime is at hand (a store whose
+    /// record cache is enabled starts it when it opens).
+    pub(crate) fn start_listener(&self, pool: &PgPool) {
         let mut listener = self.listener.lock().unwrap_or_else(|e| e.into_inner());
         let running = listener.as_ref().is_some_and(|task| !task.0.is_finished());
         if !running {
@@ -80,11 +100,11 @@ impl LogWatch {
                     self.options.clone(),
                     self.poll_interval,
                     self.sender.clone(),
+                    Arc::clone(&self.cache),
                 );
                 *listener = Some(AbortOnDrop(runtime.spawn(task)));
             }
         }
-        self.sender.subscribe()
     }
 }
 
@@ -112,22 +132,32 @@ pub(crate) fn listener_application_name(schema: &str) -> String {
 }
 
 /// The listener task: follows the log until aborted, reconnecting after failures with a
-/// growing wait.
+/// growing wait. While it is not connected the record cache does not serve.
 async fn follow_the_log(
     pool: PgPool,
     options: PgConnectOptions,
     poll_interval: Duration,
     sender: LogWatchSender,
+    cache: Arc<RecordCache>,
 ) {
     let longest_wait = poll_interval.clamp(FIRST_RETRY_WAIT, MAX_RETRY_WAIT);
     let mut wait = FIRST_RETRY_WAIT;
     loop {
         let mut connected = false;
-        let Err(error) = listen(&pool, &options, poll_interval, &sender, &mut connected).await;
+        let Err(error) = listen(
+            &pool,
+            &options,
+            poll_interval,
+            &sender,
+            &cache,
+            &mut connected,
+        )
+        .await;
+        cache.suspend();
         tracing::warn!(
             error = %error,
             "the event log listener lost its connection; wake-ups from other processes are \
-             late until it reconnects"
+             late and the record cache is off until it reconnects"
         );
         if connected {
             wait = FIRST_RETRY_WAIT;
@@ -137,20 +167,72 @@ async fn follow_the_log(
     }
 }
 
-/// Connects, listens on the schema's channel and advances the watch from notifications and
-/// polls; returns only when something fails. Sets `connected` once it listens.
+/// The listener's connection and what it hears.
+struct Hearing<'a> {
+    listener: PgListener,
+    log_channel: String,
+    keys_channel: String,
+    /// `SELECT last_seq FROM <schema>.event_log`: the listener's connection has no search path.
+    last_seq_query: String,
+    poll_interval: Duration,
+    sender: &'a LogWatchSender,
+    cache: &'a RecordCache,
+}
+
+impl Hearing<'_> {
+    fn handle(&self, notification: &PgNotification) {
+        if notification.channel() == self.log_channel {
+            if let Ok(seq) = notification.payload().parse::<u64>() {
+                self.sender.advance(seq);
+            }
+        } else if notification.channel() == self.keys_channel {
+            self.cache.hear(notification.payload());
+        }
+    }
+
+    /// Reads the log's end on the listener's own connection. PostgreSQL sends a session its
+    /// pending notifications before it answers a query, so once the answer is here everything
+    /// committed before the query was sent has been heard: the watch advances and the record
+    /// cache may serve for two more poll intervals.
+    async fn heartbeat(&mut self) -> Result<(), sqlx::Error> {
+        let sent_at = Instant::now();
+        let wait = self.poll_interval.max(MAX_RETRY_WAIT);
+        let query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(self.last_seq_query.clone()));
+        let last = tokio::time::timeout(wait, query.fetch_one(&mut self.listener))
+            .await
+            .map_err(|_| {
+                sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the listener's connection did not answer within a poll interval",
+                ))
+            })??;
+        while let Some(notification) = self.listener.next_buffered() {
+            self.handle(&notification);
+        }
+        self.sender.advance(u64::try_from(last).unwrap_or(0));
+        self.cache
+            .lease(sent_at, self.poll_interval.saturating_mul(2));
+        Ok(())
+    }
+}
+
+/// Connects, listens on the schema's channels, advances the watch from notifications and
+/// heartbeats, and tells the record cache what other processes wrote; returns only when
+/// something fails. Sets `connected` once it listens.
 async fn listen(
     pool: &PgPool,
     options: &PgConnectOptions,
     poll_interval: Duration,
     sender: &LogWatchSender,
+    cache: &RecordCache,
     connected: &mut bool,
 ) -> Result<Infallible, sqlx::Error> {
-    let (channel, schema): (String, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {LOG_CHANNEL}, current_schema()::text"
-    )))
-    .fetch_one(pool)
-    .await?;
+    let (log_channel, keys_channel, schema): (String, String, String) =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOG_CHANNEL}, {KEYS_CHANNEL}, current_schema()::text"
+        )))
+        .fetch_one(pool)
+        .await?;
     // A pool of one connection, of this attempt only: the listener reconnects through it, and
     // a failed attempt drops it with its connection.
     let own = PgPoolOptions::new()
@@ -165,45 +247,40 @@ async fn listen(
         );
     let mut listener = PgListener::connect_with(&own).await?;
     listener.ignore_pool_close_event(true);
-    listener.listen(&channel).await?;
+    listener
+        .listen_all([log_channel.as_str(), keys_channel.as_str()])
+        .await?;
     *connected = true;
+    let mut hearing = Hearing {
+        listener,
+        log_channel,
+        keys_channel,
+        last_seq_query: format!("SELECT last_seq FROM {}.event_log", quote_ident(&schema)),
+        poll_interval,
+        sender,
+        cache,
+    };
     // Listening before reading: a commit after the read is notified, one before it is read.
-    sender.advance(read_last_seq(pool).await?);
-    let notifications = async {
-        loop {
-            match listener.try_recv().await? {
-                Some(notification) => {
-                    if notification.channel() == channel {
-                        if let Ok(seq) = notification.payload().parse::<u64>() {
-                            sender.advance(seq);
-                        }
-                    }
-                }
+    // What was kept before this connection may have missed announcements: forget it.
+    cache.forget_all();
+    hearing.heartbeat().await?;
+    let mut next_heartbeat = Instant::now() + poll_interval;
+    loop {
+        tokio::select! {
+            received = hearing.listener.try_recv() => match received? {
+                Some(notification) => hearing.handle(&notification),
                 // The connection was lost and re-established (listening again): what was
-                // notified meanwhile is lost, so read the log's end.
+                // notified meanwhile is lost, so forget what is kept and read the log's end.
                 None => {
-                    sender.advance(read_last_seq(pool).await?);
+                    cache.suspend();
+                    hearing.heartbeat().await?;
+                    next_heartbeat = Instant::now() + poll_interval;
                 }
+            },
+            () = tokio::time::sleep_until(next_heartbeat.into()) => {
+                hearing.heartbeat().await?;
+                next_heartbeat = Instant::now() + poll_interval;
             }
         }
-    };
-    let polls = async {
-        loop {
-            tokio::time::sleep(poll_interval).await;
-            sender.advance(read_last_seq(pool).await?);
-        }
-    };
-    // Neither loop ends but with an error; the other is then dropped with the connection.
-    tokio::select! {
-        failed = notifications => failed,
-        failed = polls => failed,
     }
-}
-
-/// The log's last seq as committed now.
-async fn read_last_seq(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let last: i64 = sqlx::query_scalar("SELECT last_seq FROM event_log")
-        .fetch_one(pool)
-        .await?;
-    Ok(u64::try_from(last).unwrap_or(0))
 }

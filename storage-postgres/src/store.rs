@@ -1,6 +1,8 @@
 //! The [`Store`] implementation: every read is one SQL statement that decodes the `doc` column;
 //! commits are in [`crate::commit`].
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use sqlx::types::Json;
@@ -15,7 +17,8 @@ use tasklane_core::model::{
 };
 use tasklane_core::query::{TaskFilter, TaskQuery};
 use tasklane_core::store::{
-    Commit, CommitReceipt, StatusCount, Store, StoreResult, TaskWithContext,
+    Commit, CommitReceipt, Record, RecordKey, StatusCount, Store, StoreResult, TaskWithContext,
+    Write,
 };
 use uuid::Uuid;
 
@@ -76,6 +79,13 @@ async fn many<T: DeserializeOwned>(pool: &PgPool, query: PgQuery<'_>) -> StoreRe
         .collect()
 }
 
+fn written_key(write: &Write) -> RecordKey {
+    match write {
+        Write::Put { record, .. } => record.key(),
+        Write::Delete { key, .. } => *key,
+    }
+}
+
 fn decode_event(row: &sqlx::postgres::PgRow) -> StoreResult<Event> {
     let seq: i64 = row.try_get("seq").map_err(map_sqlx)?;
     let at_ns: String = row.try_get("at_ns").map_err(map_sqlx)?;
@@ -95,11 +105,47 @@ fn decode_event(row: &sqlx::postgres::PgRow) -> StoreResult<Event> {
     })
 }
 
+impl PgStore {
+    /// The users with these ids, in the order given, from the database.
+    async fn users_from_database(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let q = sqlx::query(
+            "SELECT u.doc FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, ord) \
+             JOIN users u ON u.id = wanted.id ORDER BY wanted.ord",
+        )
+        .bind(ids);
+        many(self.pool(), q).await
+    }
+
+    /// Keeps `task`'s project and `user`'s membership of its workspace (or that it has none).
+    fn keep_project_with_membership(
+        keeper: &mut crate::cache::Keeper<'_>,
+        project: &Project,
+        user: UserId,
+        membership: &Option<Membership>,
+    ) {
+        keeper.record(Record::Project(project.clone()));
+        match membership {
+            Some(m) => keeper.record(Record::Membership(m.clone())),
+            None => keeper.absent(RecordKey::Membership(project.workspace_id, user)),
+        }
+    }
+}
+
 #[async_trait]
 impl Store for PgStore {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        if let Some(found) = self.cache().lookup(|k| k.user(id)) {
+            return Ok(found);
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query("SELECT doc FROM users WHERE id = $1").bind(id.0);
-        one(self.pool(), q).await
+        let found: Option<User> = one(self.pool(), q).await?;
+        if let Some(user) = &found {
+            self.cache()
+                .keep(ticket, |k| k.record(Record::User(user.clone())));
+        }
+        Ok(found)
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
@@ -108,13 +154,22 @@ impl Store for PgStore {
     }
 
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
-        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let q = sqlx::query(
-            "SELECT u.doc FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, ord) \
-             JOIN users u ON u.id = wanted.id ORDER BY wanted.ord",
-        )
-        .bind(ids);
-        many(self.pool(), q).await
+        let cached = self.cache().lookup(|k| {
+            ids.iter()
+                .map(|id| k.user(*id).flatten())
+                .collect::<Option<Vec<User>>>()
+        });
+        if let Some(found) = cached {
+            return Ok(found);
+        }
+        let ticket = self.cache().ticket();
+        let found = self.users_from_database(ids).await?;
+        self.cache().keep(ticket, |k| {
+            for user in &found {
+                k.record(Record::User(user.clone()));
+            }
+        });
+        Ok(found)
     }
 
     async fn user_count(&self) -> StoreResult<u64> {
@@ -126,22 +181,50 @@ impl Store for PgStore {
     }
 
     async fn token(&self, id: TokenId) -> StoreResult<Option<ApiToken>> {
+        if let Some(Some(found)) = self.cache().lookup(|k| k.token(id)) {
+            return Ok(Some(found));
+        }
         let q = sqlx::query("SELECT doc FROM tokens WHERE id = $1").bind(id.0);
         one(self.pool(), q).await
     }
 
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        if let Some(found) = self
+            .cache()
+            .lookup(|k| k.token(k.token_id(hash)?).flatten())
+        {
+            return Ok(Some(found));
+        }
         let q = sqlx::query("SELECT doc FROM tokens WHERE secret_hash = $1").bind(hash.to_owned());
         one(self.pool(), q).await
     }
 
     async fn token_with_user(&self, hash: &str) -> StoreResult<Option<(ApiToken, Option<User>)>> {
+        let cached = self.cache().lookup(|k| {
+            let token = k.token(k.token_id(hash)?).flatten()?;
+            let user = k.user(token.user_id).flatten()?;
+            Some((token, Some(user)))
+        });
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query(
             "SELECT t.doc, u.doc FROM tokens AS t LEFT JOIN users AS u ON u.id = t.user_id \
              WHERE t.secret_hash = $1",
         )
         .bind(hash.to_owned());
-        one_with_joined(self.pool(), q).await
+        let found: Option<(ApiToken, Option<User>)> = one_with_joined(self.pool(), q).await?;
+        if let Some((token, user)) = &found {
+            self.cache().keep(ticket, |k| {
+                k.token_hash(hash, token.id);
+                k.record(Record::Token(token.clone()));
+                if let Some(user) = user {
+                    k.record(Record::User(user.clone()));
+                }
+            });
+        }
+        Ok(found)
     }
 
     async fn tokens_of_user(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
@@ -160,10 +243,19 @@ impl Store for PgStore {
         workspace: WorkspaceId,
         user: UserId,
     ) -> StoreResult<Option<Membership>> {
+        if let Some(found) = self.cache().lookup(|k| k.membership(workspace, user)) {
+            return Ok(found);
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query("SELECT doc FROM memberships WHERE workspace_id = $1 AND user_id = $2")
             .bind(workspace.0)
             .bind(user.0);
-        one(self.pool(), q).await
+        let found: Option<Membership> = one(self.pool(), q).await?;
+        self.cache().keep(ticket, |k| match &found {
+            Some(m) => k.record(Record::Membership(m.clone())),
+            None => k.absent(RecordKey::Membership(workspace, user)),
+        });
+        Ok(found)
     }
 
     async fn members_of_workspace(&self, workspace: WorkspaceId) -> StoreResult<Vec<Membership>> {
@@ -183,8 +275,17 @@ impl Store for PgStore {
     }
 
     async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
+        if let Some(Some(found)) = self.cache().lookup(|k| k.project(id)) {
+            return Ok(Some(found));
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query("SELECT doc FROM projects WHERE id = $1").bind(id.0);
-        one(self.pool(), q).await
+        let found: Option<Project> = one(self.pool(), q).await?;
+        if let Some(project) = &found {
+            self.cache()
+                .keep(ticket, |k| k.record(Record::Project(project.clone())));
+        }
+        Ok(found)
     }
 
     async fn project_with_membership(
@@ -192,6 +293,15 @@ impl Store for PgStore {
         id: ProjectId,
         user: UserId,
     ) -> StoreResult<Option<(Project, Option<Membership>)>> {
+        let cached = self.cache().lookup(|k| {
+            let project = k.project(id).flatten()?;
+            let membership = k.membership(project.workspace_id, user)?;
+            Some((project, membership))
+        });
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query(
             "SELECT p.doc, m.doc FROM projects AS p \
              LEFT JOIN memberships AS m ON m.workspace_id = p.workspace_id AND m.user_id = $2 \
@@ -199,7 +309,13 @@ impl Store for PgStore {
         )
         .bind(id.0)
         .bind(user.0);
-        one_with_joined(self.pool(), q).await
+        let found: Option<(Project, Option<Membership>)> = one_with_joined(self.pool(), q).await?;
+        if let Some((project, membership)) = &found {
+            self.cache().keep(ticket, |k| {
+                Self::keep_project_with_membership(k, project, user, membership)
+            });
+        }
+        Ok(found)
     }
 
     async fn project_by_key(
@@ -254,13 +370,31 @@ impl Store for PgStore {
     }
 
     async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>> {
+        if let Some(Some(found)) = self.cache().lookup(|k| k.workflow(project)) {
+            return Ok(Some(found));
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query("SELECT doc FROM workflows WHERE project_id = $1").bind(project.0);
-        one(self.pool(), q).await
+        let found: Option<Workflow> = one(self.pool(), q).await?;
+        if let Some(flow) = &found {
+            self.cache()
+                .keep(ticket, |k| k.record(Record::Workflow(flow.clone())));
+        }
+        Ok(found)
     }
 
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        if let Some(Some(found)) = self.cache().lookup(|k| k.task(id)) {
+            return Ok(Some(found));
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query("SELECT doc FROM tasks WHERE id = $1").bind(id.0);
-        one(self.pool(), q).await
+        let found: Option<Task> = one(self.pool(), q).await?;
+        if let Some(task) = &found {
+            self.cache()
+                .keep(ticket, |k| k.record(Record::Task(task.clone())));
+        }
+        Ok(found)
     }
 
     async fn task_with_context(
@@ -268,6 +402,22 @@ impl Store for PgStore {
         id: TaskId,
         user: UserId,
     ) -> StoreResult<Option<TaskWithContext>> {
+        let cached = self.cache().lookup(|k| {
+            let task = k.task(id).flatten()?;
+            let project = k.project(task.project_id).flatten()?;
+            let membership = k.membership(project.workspace_id, user)?;
+            let blockers = k.blockers(id)?;
+            Some(TaskWithContext {
+                task,
+                project: Some(project),
+                membership,
+                blockers,
+            })
+        });
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query(
             "SELECT t.doc, p.doc, m.doc, \
                     (SELECT coalesce(jsonb_agg(d.doc ORDER BY d.created_at_ns, d.blocker_id), \
@@ -283,7 +433,7 @@ impl Store for PgStore {
         let Some(row) = q.fetch_optional(self.pool()).await.map_err(map_sqlx)? else {
             return Ok(None);
         };
-        Ok(Some(TaskWithContext {
+        let found = TaskWithContext {
             task: row.try_get::<Json<Task>, _>(0).map_err(map_sqlx)?.0,
             project: row
                 .try_get::<Option<Json<Project>>, _>(1)
@@ -297,7 +447,15 @@ impl Store for PgStore {
                 .try_get::<Json<Vec<Dependency>>, _>(3)
                 .map_err(map_sqlx)?
                 .0,
-        }))
+        };
+        self.cache().keep(ticket, |k| {
+            k.record(Record::Task(found.task.clone()));
+            k.blockers(id, found.blockers.clone());
+            if let Some(project) = &found.project {
+                Self::keep_project_with_membership(k, project, user, &found.membership);
+            }
+        });
+        Ok(Some(found))
     }
 
     async fn task_by_number(&self, project: ProjectId, number: u64) -> StoreResult<Option<Task>> {
@@ -315,8 +473,15 @@ impl Store for PgStore {
         if query.limit == 0 {
             return Ok(Vec::new());
         }
+        let ticket = self.cache().ticket();
         let mut qb = crate::query::task_page(query);
-        many(self.pool(), qb.build()).await
+        let found: Vec<Task> = many(self.pool(), qb.build()).await?;
+        self.cache().keep(ticket, |k| {
+            for task in &found {
+                k.record(Record::Task(task.clone()));
+            }
+        });
+        Ok(found)
     }
 
     async fn subtasks(&self, parent: TaskId) -> StoreResult<Vec<Task>> {
@@ -345,17 +510,35 @@ impl Store for PgStore {
     }
 
     async fn blockers_of(&self, task: TaskId) -> StoreResult<Vec<Dependency>> {
+        if let Some(found) = self.cache().lookup(|k| k.blockers(task)) {
+            return Ok(found);
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query(
             "SELECT doc FROM dependencies WHERE task_id = $1 ORDER BY created_at_ns, blocker_id",
         )
         .bind(task.0);
-        many(self.pool(), q).await
+        let found: Vec<Dependency> = many(self.pool(), q).await?;
+        self.cache()
+            .keep(ticket, |k| k.blockers(task, found.clone()));
+        Ok(found)
     }
 
     async fn blockers_of_tasks(&self, tasks: &[TaskId]) -> StoreResult<Vec<Dependency>> {
         if tasks.is_empty() {
             return Ok(Vec::new());
         }
+        let cached = self.cache().lookup(|k| {
+            let mut edges = Vec::new();
+            for task in tasks {
+                edges.extend(k.blockers(*task)?);
+            }
+            Some(edges)
+        });
+        if let Some(found) = cached {
+            return Ok(found);
+        }
+        let ticket = self.cache().ticket();
         let ids: Vec<uuid::Uuid> = tasks.iter().map(|t| t.0).collect();
         let q = sqlx::query(
             "SELECT d.doc FROM dependencies d \
@@ -363,7 +546,23 @@ impl Store for PgStore {
              ORDER BY wanted.ord, d.created_at_ns, d.blocker_id",
         )
         .bind(ids);
-        many(self.pool(), q).await
+        let found: Vec<Dependency> = many(self.pool(), q).await?;
+        self.cache().keep(ticket, |k| {
+            let mut of_task: HashMap<TaskId, Vec<Dependency>> =
+                tasks.iter().map(|t| (*t, Vec::new())).collect();
+            for edge in &found {
+                if let Some(edges) = of_task.get_mut(&edge.task_id) {
+                    // A task asked for twice has its edges twice in `found`: keep them once.
+                    if !edges.iter().any(|e| e.blocker_id == edge.blocker_id) {
+                        edges.push(edge.clone());
+                    }
+                }
+            }
+            for (task, edges) in of_task {
+                k.blockers(task, edges);
+            }
+        });
+        Ok(found)
     }
 
     async fn blocked_by(&self, task: TaskId) -> StoreResult<Vec<Dependency>> {
@@ -459,7 +658,15 @@ impl Store for PgStore {
     }
 
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
-        let receipt = self.committer().commit(commit).await?;
+        let written: Vec<RecordKey> = if self.cache().enabled() {
+            commit.writes.iter().map(written_key).collect()
+        } else {
+            Vec::new()
+        };
+        let result = self.committer().commit(commit).await;
+        // Whatever the outcome (it may be unknown), this process reads these keys afresh.
+        self.cache().forget(written.iter());
+        let receipt = result?;
         // Committed and visible: this process's watchers need not wait for the notification.
         if let Some(&last) = receipt.seqs.last() {
             self.log_watch_of_store().advance(last);

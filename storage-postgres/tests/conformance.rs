@@ -1,4 +1,5 @@
-//! The core conformance suite, every case, against PostgreSQL: each case gets a fresh schema.
+//! The core conformance suite, every case, against PostgreSQL with the record cache on (the
+//! default); `conformance_uncached.rs` runs it with the cache off. Each case gets a fresh schema.
 
 mod common;
 

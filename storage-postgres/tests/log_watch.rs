@@ -111,7 +111,8 @@ async fn listeners(store: &PgStore, schema: &str) -> i64 {
 /// group). A itself never watches, so it starts no listener.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_commit_on_one_instance_wakes_the_other() {
-    let Some(a) = common::test_store().await else {
+    // Without a record cache, a store starts its listener only when watched.
+    let Some(a) = common::uncached_test_store().await else {
         return;
     };
     let schema = schema_of(&a).await;
@@ -167,7 +168,7 @@ async fn a_commit_on_one_instance_wakes_the_other() {
 /// made meanwhile still wakes the watch, without waiting for the hourly poll.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_listener_recovers_when_its_connection_is_killed() {
-    let Some(a) = common::test_store().await else {
+    let Some(a) = common::uncached_test_store().await else {
         return;
     };
     let schema = schema_of(&a).await;

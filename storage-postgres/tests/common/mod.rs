@@ -40,3 +40,17 @@ pub async fn test_store() -> Option<PgStore> {
             .expect("connect to the test database"),
     )
 }
+
+/// [`test_store`] without the record cache: a store that starts no listener until it is
+/// watched.
+pub async fn uncached_test_store() -> Option<PgStore> {
+    let url = test_url()?;
+    Some(
+        PgStore::connect_temporary(PgConfig {
+            record_cache_capacity: 0,
+            ..test_config(url)
+        })
+        .await
+        .expect("connect to the test database"),
+    )
+}

@@ -20,7 +20,8 @@ use crate::query::{
 use crate::store::Store;
 
 /// What names resolve against: the projects in scope with their workflows, labels and
-/// milestones, and the workspace's members.
+/// milestones, and the workspace's members. Only what the expression names is read: a part it
+/// does not use is left empty.
 pub(crate) struct ResolutionContext {
     pub projects: Vec<(Project, Workflow, Vec<Label>, Vec<Milestone>)>,
     pub members: Vec<User>,
@@ -30,14 +31,53 @@ pub(crate) struct ResolutionContext {
     pub parents: HashMap<String, TaskId>,
 }
 
-fn parent_names(expr: &FilterExpr, out: &mut Vec<String>) {
-    match expr {
-        FilterExpr::And(parts) | FilterExpr::Or(parts) => {
-            parts.iter().for_each(|p| parent_names(p, out))
+/// What a filter expression refers to by name, so that resolving it reads only that.
+#[derive(Default)]
+struct NamesUsed {
+    /// Status names or categories (`status:`, `is:open|closed|overdue`): the workflows.
+    statuses: bool,
+    /// Users named other than `me` or `none` (`assignee:`, `reporter:`): the members.
+    members: bool,
+    /// Label names: the projects' labels.
+    labels: bool,
+    /// Milestone names: the projects' milestones.
+    milestones: bool,
+    /// Task keys named by `parent:` terms.
+    parents: Vec<String>,
+}
+
+impl NamesUsed {
+    fn of(expr: &FilterExpr) -> Self {
+        let mut used = NamesUsed::default();
+        used.visit(expr);
+        used
+    }
+
+    fn visit(&mut self, expr: &FilterExpr) {
+        let named = |refs: &[NameRef]| refs.iter().any(|r| matches!(r, NameRef::Named(_)));
+        match expr {
+            FilterExpr::And(parts) | FilterExpr::Or(parts) => {
+                parts.iter().for_each(|p| self.visit(p))
+            }
+            FilterExpr::Not(inner) => self.visit(inner),
+            FilterExpr::Term(term) => match term {
+                Term::Status(_) | Term::Is(IsValue::Open | IsValue::Closed | IsValue::Overdue) => {
+                    self.statuses = true
+                }
+                Term::Assignee(refs) | Term::Reporter(refs) => {
+                    self.members |= refs.iter().any(|r| matches!(r, UserRef::Named(_)))
+                }
+                Term::Label(refs) => self.labels |= named(refs),
+                Term::Milestone(refs) => self.milestones |= named(refs),
+                Term::Parent(NameRef::Named(name)) => self.parents.push(name.clone()),
+                Term::Parent(NameRef::Nobody)
+                | Term::Priority(..)
+                | Term::Date(..)
+                | Term::Is(IsValue::Subtask)
+                | Term::Has(_)
+                | Term::Text(_) => {}
+            },
         }
-        FilterExpr::Not(inner) => parent_names(inner, out),
-        FilterExpr::Term(Term::Parent(NameRef::Named(name))) => out.push(name.clone()),
-        FilterExpr::Term(_) => {}
     }
 }
 
@@ -49,22 +89,36 @@ impl ResolutionContext {
         expr: Option<&FilterExpr>,
     ) -> Result<Self> {
         let store = engine.store();
+        let used = expr.map(NamesUsed::of).unwrap_or_default();
         let mut loaded = Vec::with_capacity(projects.len());
         let mut workspace = None;
         for p in projects {
             workspace = Some(p.workspace_id);
-            let flow = store.workflow(p.id).await?.unwrap_or(Workflow {
+            let empty_flow = Workflow {
                 project_id: p.id,
                 statuses: Vec::new(),
                 transitions: None,
                 version: 0,
-            });
-            let labels = store.labels_of_project(p.id).await?;
-            let milestones = store.milestones_of_project(p.id).await?;
+            };
+            let flow = if used.statuses {
+                store.workflow(p.id).await?.unwrap_or(empty_flow)
+            } else {
+                empty_flow
+            };
+            let labels = if used.labels {
+                store.labels_of_project(p.id).await?
+            } else {
+                Vec::new()
+            };
+            let milestones = if used.milestones {
+                store.milestones_of_project(p.id).await?
+            } else {
+                Vec::new()
+            };
             loaded.push((p, flow, labels, milestones));
         }
         let members = match workspace {
-            Some(ws) => {
+            Some(ws) if used.members => {
                 let ids: Vec<UserId> = store
                     .members_of_workspace(ws)
                     .await?
@@ -73,14 +127,10 @@ impl ResolutionContext {
                     .collect();
                 store.users(&ids).await?
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         };
-        let mut names = Vec::new();
-        if let Some(expr) = expr {
-            parent_names(expr, &mut names);
-        }
         let mut parents = HashMap::new();
-        for name in names {
+        for name in used.parents {
             let Ok(reference) = TaskRef::from_str(&name) else {
                 continue;
             };
