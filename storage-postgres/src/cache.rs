@@ -197,6 +197,9 @@ pub(crate) struct Kept {
     tokens: HashMap<String, TokenId>,
     /// Each task's blocker edges, as [`tasklane_core::store::Store::blockers_of`] gives them.
     blockers: HashMap<TaskId, Vec<Dependency>>,
+    /// Each workspace's memberships, as
+    /// [`tasklane_core::store::Store::members_of_workspace`] gives them.
+    members: HashMap<WorkspaceId, Vec<Membership>>,
 }
 
 /// A typed lookup: `Some(Some(_))` kept, `Some(None)` kept as absent, `None` not kept.
@@ -247,10 +250,21 @@ impl Kept {
         self.blockers.get(&task).cloned()
     }
 
+    /// The kept memberships of `workspace`, if known.
+    pub(crate) fn members(&self, workspace: WorkspaceId) -> Option<Vec<Membership>> {
+        self.members.get(&workspace).cloned()
+    }
+
     fn forget(&mut self, key: &RecordKey) {
         self.records.remove(key);
-        if let RecordKey::Dependency(task, _) = key {
-            self.blockers.remove(task);
+        match key {
+            RecordKey::Dependency(task, _) => {
+                self.blockers.remove(task);
+            }
+            RecordKey::Membership(workspace, _) => {
+                self.members.remove(workspace);
+            }
+            _ => {}
         }
     }
 
@@ -258,6 +272,7 @@ impl Kept {
         self.records.clear();
         self.tokens.clear();
         self.blockers.clear();
+        self.members.clear();
     }
 }
 
@@ -292,6 +307,12 @@ impl Keeper<'_> {
     pub(crate) fn blockers(&mut self, task: TaskId, edges: Vec<Dependency>) {
         make_room(&mut self.kept.blockers, self.capacity);
         self.kept.blockers.insert(task, edges);
+    }
+
+    /// Keeps the memberships of `workspace`.
+    pub(crate) fn members(&mut self, workspace: WorkspaceId, members: Vec<Membership>) {
+        make_room(&mut self.kept.members, self.capacity);
+        self.kept.members.insert(workspace, members);
     }
 }
 

@@ -276,9 +276,9 @@ pub(crate) fn push_scope(qb: &mut QueryBuilder<Postgres>, scope: &TaskScope, tra
     });
 }
 
-/// The whole `SELECT` for a page of tasks.
-pub(crate) fn task_page(query: &TaskQuery) -> QueryBuilder<Postgres> {
-    let mut qb = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE "));
+/// The whole `SELECT` of `columns` (fixed text, never input) for a page of tasks.
+pub(crate) fn task_page(query: &TaskQuery, columns: &'static str) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::new(format!("SELECT {columns} FROM tasks WHERE "));
     push_scope(&mut qb, &query.scope, query.trashed);
     if query.filter != TaskFilter::True {
         qb.push(" AND ");
@@ -342,7 +342,7 @@ mod tests {
             limit: usize::MAX,
             trashed: false,
         };
-        let sql = task_page(&query).into_string();
+        let sql = task_page(&query, TASK_COLUMNS).into_string();
         assert_eq!(
             sql,
             "SELECT doc FROM tasks WHERE project_id = $1 AND deleted_at_ns IS NULL AND \

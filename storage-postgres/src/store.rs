@@ -117,6 +117,67 @@ impl PgStore {
         many(self.pool(), q).await
     }
 
+    /// A page of tasks from the cache: the database lists the ids and versions of the page, the
+    /// cache gives the tasks it keeps at those versions, and one more read fetches the others.
+    /// `None` when a fetched task's version differs from the listed one (it changed between the
+    /// two reads): the caller then reads the page whole.
+    async fn cached_task_page(
+        &self,
+        query: &TaskQuery,
+        ticket: Option<crate::cache::Ticket>,
+    ) -> StoreResult<Option<Vec<Task>>> {
+        let mut qb = crate::query::task_page(query, "id, version");
+        let rows = qb.build().fetch_all(self.pool()).await.map_err(map_sqlx)?;
+        let mut listed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: Uuid = row.try_get(0).map_err(map_sqlx)?;
+            let version: i64 = row.try_get(1).map_err(map_sqlx)?;
+            listed.push((TaskId(id), codec::uint(version, "version")?));
+        }
+        let mut found: Vec<Option<Task>> = self
+            .cache()
+            .lookup(|k| {
+                Some(
+                    listed
+                        .iter()
+                        .map(|(id, version)| {
+                            k.task(*id).flatten().filter(|t| t.version == *version)
+                        })
+                        .collect(),
+                )
+            })
+            .unwrap_or_else(|| vec![None; listed.len()]);
+        let missing: Vec<Uuid> = listed
+            .iter()
+            .zip(&found)
+            .filter(|(_, task)| task.is_none())
+            .map(|((id, _), _)| id.0)
+            .collect();
+        if !missing.is_empty() {
+            let q = sqlx::query("SELECT doc FROM tasks WHERE id = ANY($1)").bind(missing);
+            let fetched: HashMap<TaskId, Task> = many::<Task>(self.pool(), q)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t))
+                .collect();
+            for ((id, version), slot) in listed.iter().zip(found.iter_mut()) {
+                if slot.is_some() {
+                    continue;
+                }
+                match fetched.get(id) {
+                    Some(task) if task.version == *version => *slot = Some(task.clone()),
+                    _ => return Ok(None),
+                }
+            }
+            self.cache().keep(ticket, |k| {
+                for task in fetched.into_values() {
+                    k.record(Record::Task(task));
+                }
+            });
+        }
+        Ok(Some(found.into_iter().flatten().collect()))
+    }
+
     /// Keeps `task`'s project and `user`'s membership of its workspace (or that it has none).
     fn keep_project_with_membership(
         keeper: &mut crate::cache::Keeper<'_>,
@@ -259,11 +320,18 @@ impl Store for PgStore {
     }
 
     async fn members_of_workspace(&self, workspace: WorkspaceId) -> StoreResult<Vec<Membership>> {
+        if let Some(found) = self.cache().lookup(|k| k.members(workspace)) {
+            return Ok(found);
+        }
+        let ticket = self.cache().ticket();
         let q = sqlx::query(
             "SELECT doc FROM memberships WHERE workspace_id = $1 ORDER BY created_at_ns, user_id",
         )
         .bind(workspace.0);
-        many(self.pool(), q).await
+        let found: Vec<Membership> = many(self.pool(), q).await?;
+        self.cache()
+            .keep(ticket, |k| k.members(workspace, found.clone()));
+        Ok(found)
     }
 
     async fn memberships_of_user(&self, user: UserId) -> StoreResult<Vec<Membership>> {
@@ -474,7 +542,12 @@ impl Store for PgStore {
             return Ok(Vec::new());
         }
         let ticket = self.cache().ticket();
-        let mut qb = crate::query::task_page(query);
+        if ticket.is_some() {
+            if let Some(found) = self.cached_task_page(query, ticket).await? {
+                return Ok(found);
+            }
+        }
+        let mut qb = crate::query::task_page(query, crate::query::TASK_COLUMNS);
         let found: Vec<Task> = many(self.pool(), qb.build()).await?;
         self.cache().keep(ticket, |k| {
             for task in &found {

@@ -9,7 +9,7 @@ mod common;
 use std::future::Future;
 use std::time::Duration;
 
-use tasklane_core::engine::{Engine, EngineConfig, TaskPatch, TaskRef};
+use tasklane_core::engine::{Engine, EngineConfig, TaskListRequest, TaskPatch, TaskRef};
 use tasklane_core::error::Error as EngineError;
 use tasklane_core::testkit::Fixture;
 use tasklane_storage_postgres::{PgConfig, PgStore};
@@ -94,6 +94,21 @@ async fn writes_on_one_instance_reach_the_other_instances_cache() {
         "the second read hit the cache"
     );
 
+    // A's page keeps the task too.
+    let page = || async {
+        fx.engine
+            .tasks()
+            .list(&fx.member, fx.project.id, TaskListRequest::default())
+            .await
+            .expect("a page on A")
+            .items
+            .into_iter()
+            .map(|view| view.task.title)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page().await, ["cached", "blocker"]);
+    assert_eq!(page().await, ["cached", "blocker"]);
+
     // A task update on B.
     engine_b
         .tasks()
@@ -108,6 +123,9 @@ async fn writes_on_one_instance_reach_the_other_instances_cache() {
         )
         .await
         .expect("update on B");
+    // A page lists the versions it found, so it never shows a kept task older than the page,
+    // announcement or not.
+    assert_eq!(page().await, ["renamed on B", "blocker"]);
     eventually(
         "the title on A",
         || async { get().await.expect("read").task.title },
