@@ -84,6 +84,11 @@ fn raw_sled_gets(run: Duration, bytes: Vec<u8>, count: u64) -> f64 {
     total as f64 / started.elapsed().as_secs_f64()
 }
 
+/// A number from the environment variable `name`, if set and valid.
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
 /// The serving-only process: opens the store the parent loaded, serves gets and filtered pages
 /// for a few seconds, and prints its own peak RSS.
 fn serve_only(dir: &str, project: &str) {
@@ -94,7 +99,15 @@ fn serve_only(dir: &str, project: &str) {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let store = SledStore::open(SledConfig::new(dir)).expect("reopen the loaded store");
+        // The store's defaults, unless the environment sets the caches (for comparisons).
+        let mut config = SledConfig::new(dir);
+        if let Some(mb) = env_number("TASKLANE_BENCH_SLED_CACHE_MB") {
+            config = config.cache_capacity_bytes(mb * 1024 * 1024);
+        }
+        if let Some(tasks) = env_number("TASKLANE_BENCH_TASK_CACHE") {
+            config = config.task_cache_capacity(usize::try_from(tasks).unwrap_or(usize::MAX));
+        }
+        let store = SledStore::open(config).expect("reopen the loaded store");
         let project: tasklane_core::ProjectId = project.parse().expect("project id");
         let all = store
             .tasks(&TaskQuery {

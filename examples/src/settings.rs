@@ -217,6 +217,9 @@ pub struct SledSettings {
     pub flush_interval_ms: NonZeroU64,
     /// sled's page cache, in MiB.
     pub cache_capacity_mb: NonZeroU64,
+    /// How many decoded tasks are kept in memory besides the page cache (about 1 KB each);
+    /// 0 keeps none.
+    pub task_cache_capacity: usize,
 }
 
 impl Default for SledSettings {
@@ -226,6 +229,7 @@ impl Default for SledSettings {
             flush_interval_ms: NonZeroU64::new(100).unwrap_or(NonZeroU64::MIN),
             cache_capacity_mb: NonZeroU64::new(SledConfig::DEFAULT_CACHE_CAPACITY / (1024 * 1024))
                 .unwrap_or(NonZeroU64::MIN),
+            task_cache_capacity: SledConfig::DEFAULT_TASK_CACHE_CAPACITY,
         }
     }
 }
@@ -249,9 +253,10 @@ pub struct PostgresSettings {
     /// instances' notifications, in milliseconds: the longest a wake-up is late when a
     /// notification is lost.
     pub log_poll_interval_ms: NonZeroU64,
-    /// The most records of each kind kept decoded in the process (tokens, users, memberships,
-    /// projects, workflows, tasks, blocker lists), kept coherent across instances by
-    /// notifications; 0 turns the cache off (for databases also edited by other SQL).
+    /// The most entries of each map of the record cache (records kept decoded in the process:
+    /// tokens, users, memberships, projects, workflows and tasks; blocker and member lists),
+    /// kept coherent across instances by notifications; 0 turns the cache off (for databases
+    /// also edited by other SQL).
     pub record_cache_capacity: usize,
 }
 
@@ -468,6 +473,7 @@ impl Settings {
                     .get()
                     .saturating_mul(1024 * 1024),
             )
+            .task_cache_capacity(self.sled.task_cache_capacity)
     }
 
     /// How long a shutdown waits for requests in flight.

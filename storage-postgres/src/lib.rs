@@ -70,7 +70,7 @@
 //!
 //! Requests read the same few records again and again: the caller's token and user, the
 //! project, membership and workflow they work in, tasks and their blocker edges. The store keeps
-//! them decoded in the process ([`PgConfig::record_cache_capacity`] of each kind), so that a
+//! them decoded in the process (up to [`PgConfig::record_cache_capacity`]), so that a
 //! task GET or a page's context needs no round trip. Other processes on the same schema tell it
 //! what they change: a transaction that changes a cached record queues `pg_notify` naming the
 //! keys on `tasklane_keys:<schema>`, and the listener connection (started when the store opens)
@@ -160,8 +160,9 @@ pub struct PgConfig {
     ///
     /// [`Store::log_watch`]: tasklane_core::store::Store::log_watch
     pub log_poll_interval_ms: u64,
-    /// The most records of each kind the record cache keeps (tokens, users, memberships,
-    /// projects, workflows, tasks, blocker lists); 0 turns the cache off. See the crate
+    /// The most entries the record cache keeps in each of its maps (records: tokens, users,
+    /// memberships, projects, workflows and tasks together; token hashes; blocker lists;
+    /// member lists); 0 turns the cache off. A task takes about 1 KB. See the crate
     /// documentation: with the cache on, the store keeps a listener connection open from the
     /// start, and a record another process changed is served at most two
     /// [`log_poll_interval_ms`](Self::log_poll_interval_ms) out of date when that connection
@@ -172,7 +173,7 @@ pub struct PgConfig {
 impl PgConfig {
     /// A configuration for `url` with 10 connections, a 30 s statement timeout, a 5 s acquire
     /// timeout, the default schema, a 1 s log poll interval and a record cache of 100,000
-    /// records of each kind.
+    /// entries per map.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),

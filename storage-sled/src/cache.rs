@@ -1,7 +1,7 @@
-//! Decoded records that nearly every request reads: the caller's token and user, and the
-//! project, membership and workflow it works in. Decoding their JSON on every request cost a
-//! measurable share of a task GET; sled has one opener, so a cache in the store stays coherent:
-//! the applier forgets every record a commit writes.
+//! Decoded records that nearly every request reads: the caller's token and user, the project,
+//! membership and workflow it works in, and tasks. Reading and decoding a task's JSON was a fifth
+//! of a task GET's CPU; sled has one opener, so a cache in the store stays coherent: the applier
+//! forgets every record a commit writes.
 //!
 //! The protocol, with the commit generation of `Inner` (odd while a commit is applied):
 //! - a commit moves the generation to odd, forgets the records it writes (under the cache's
@@ -17,34 +17,52 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard};
 
-use tasklane_core::ids::TokenId;
+use tasklane_core::ids::{TaskId, TokenId};
+use tasklane_core::model::Task;
 use tasklane_core::store::{Record, RecordKey};
 
-/// The most records kept; past it the cache starts over (the working set of requests is the
-/// active users and their projects, far below this).
+/// The most records other than tasks kept; past it the cache starts over (the working set of
+/// requests is the active users and their projects, far below this).
 const MAX_RECORDS: usize = 16_384;
 
 #[derive(Default)]
 struct Kept {
+    /// Records other than tasks.
     records: HashMap<RecordKey, Record>,
     /// Token secret hashes to token ids.
     tokens: HashMap<String, TokenId>,
+    /// Tasks, at most [`RecordCache::task_capacity`].
+    tasks: HashMap<TaskId, Task>,
 }
 
 /// The cache of one store.
 #[derive(Default)]
 pub(crate) struct RecordCache {
     kept: Mutex<Kept>,
+    /// The most tasks kept (0: none).
+    task_capacity: usize,
 }
 
 impl RecordCache {
+    /// An empty cache keeping at most `task_capacity` tasks.
+    pub(crate) fn new(task_capacity: usize) -> Self {
+        RecordCache {
+            kept: Mutex::default(),
+            task_capacity,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Kept> {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The kept record under `key`.
     pub(crate) fn record(&self, key: &RecordKey) -> Option<Record> {
-        self.lock().records.get(key).cloned()
+        let kept = self.lock();
+        match key {
+            RecordKey::Task(id) => kept.tasks.get(id).cloned().map(Record::Task),
+            _ => kept.records.get(key).cloned(),
+        }
     }
 
     /// The id of the token whose secret hashes to `hash`, if kept.
@@ -70,11 +88,28 @@ impl RecordCache {
         read_at: u64,
         generation: &AtomicU64,
     ) {
-        self.keep_if_current(read_at, generation, |kept| {
-            if kept.records.len() >= MAX_RECORDS {
-                kept.records.clear();
+        let task_capacity = self.task_capacity;
+        self.keep_if_current(read_at, generation, |kept| match record {
+            Record::Task(task) => {
+                if task_capacity == 0 {
+                    return;
+                }
+                if kept.tasks.len() >= task_capacity {
+                    // Drop an eighth (arbitrary ones): keeping stays cheap on average.
+                    let mut n = 0usize;
+                    kept.tasks.retain(|_, _| {
+                        n += 1;
+                        !n.is_multiple_of(8)
+                    });
+                }
+                kept.tasks.insert(task.id, task);
             }
-            kept.records.insert(key, record);
+            record => {
+                if kept.records.len() >= MAX_RECORDS {
+                    kept.records.clear();
+                }
+                kept.records.insert(key, record);
+            }
         });
     }
 
@@ -100,6 +135,9 @@ impl RecordCache {
         let mut kept = self.lock();
         for key in written {
             kept.records.remove(key);
+            if let RecordKey::Task(id) = key {
+                kept.tasks.remove(id);
+            }
             if matches!(key, RecordKey::Token(_)) {
                 kept.tokens.clear();
             }

@@ -217,3 +217,49 @@ async fn record_reads_never_go_back_in_time() {
     store.commit(c).await.unwrap();
     assert_eq!(store.project(project(0)).await.unwrap(), None);
 }
+
+/// The same for tasks, which the store keeps decoded in a cache of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_reads_never_go_back_in_time() {
+    let store = SledStore::temporary().unwrap();
+    let mut t = Task {
+        title: "v1".into(),
+        ..pair(0)
+    };
+    let mut c = Commit::new();
+    c.insert(Record::Task(t.clone()));
+    store.commit(c).await.unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            let done = done.clone();
+            let id = t.id;
+            tokio::spawn(async move {
+                let mut seen = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let got = store.task(id).await.unwrap().expect("the task");
+                    assert!(got.version >= seen, "version {} after {seen}", got.version);
+                    assert_eq!(got.title, format!("v{}", got.version), "a whole record");
+                    seen = got.version;
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for _ in 0..300 {
+        let read = t.version;
+        t.version += 1;
+        t.title = format!("v{}", t.version);
+        let mut c = Commit::new();
+        c.update(Record::Task(t.clone()), read);
+        store.commit(c).await.unwrap();
+        // The writer's own read sees its commit at once.
+        assert_eq!(store.task(t.id).await.unwrap(), Some(t.clone()));
+    }
+    done.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    assert_eq!(store.task(t.id).await.unwrap(), Some(t.clone()));
+}
