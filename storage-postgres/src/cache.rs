@@ -39,13 +39,11 @@ use tasklane_core::model::{ApiToken, Dependency, Membership, Project, Task, User
 use tasklane_core::store::{Commit, Expected, Record, RecordKey, Write};
 use uuid::Uuid;
 
-/// The SQL expression naming the schema's key channel: `tasklane_keys:<schema>`, or
-/// `tasklane_keys#<md5 of the schema>` when that would exceed PostgreSQL's 63 bytes.
+/// The SQL expression naming the schema's key channel: `tasklane_keys:<schema>` (see
+/// `schema_channel!` in the crate root).
 macro_rules! keys_channel {
     () => {
-        "CASE WHEN octet_length(current_schema()) <= 49 \
-         THEN 'tasklane_keys:' || current_schema() \
-         ELSE 'tasklane_keys#' || md5(current_schema()) END"
+        schema_channel!("tasklane_keys", 49)
     };
 }
 pub(crate) use keys_channel;

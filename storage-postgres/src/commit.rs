@@ -61,14 +61,10 @@ use crate::records::{
 const MAX_ATTEMPTS: u32 = 8;
 
 /// The SQL expression naming the notification channel of the schema's log:
-/// `tasklane_log:<schema>`, or `tasklane_log#<md5 of the schema>` when that would exceed the
-/// 63 bytes PostgreSQL allows a channel name. One channel per schema, so a store never hears
-/// another schema's numbers. Kept as a macro so that [`APPEND_EVENTS`] stays a constant.
+/// `tasklane_log:<schema>` (see `schema_channel!` in the crate root).
 macro_rules! log_channel {
     () => {
-        "CASE WHEN octet_length(current_schema()) <= 50 \
-         THEN 'tasklane_log:' || current_schema() \
-         ELSE 'tasklane_log#' || md5(current_schema()) END"
+        schema_channel!("tasklane_log", 50)
     };
 }
 

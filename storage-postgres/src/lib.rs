@@ -104,6 +104,25 @@
 //! [`StoreError::Corrupt`]: tasklane_core::store::StoreError::Corrupt
 #![deny(missing_docs)]
 
+/// The SQL expression naming a per-schema notification channel: `<prefix>:<schema>`, or
+/// `<prefix>#<md5 of the schema>` when that would exceed the 63 bytes PostgreSQL allows a
+/// channel name (`$longest` is the longest schema name in bytes that fits after the prefix and
+/// its separator). One channel per schema, so a store never hears another schema's
+/// notifications. A macro, so that the statements naming a channel stay constants.
+macro_rules! schema_channel {
+    ($prefix:literal, $longest:literal) => {
+        concat!(
+            "CASE WHEN octet_length(current_schema()) <= ",
+            $longest,
+            " THEN '",
+            $prefix,
+            ":' || current_schema() ELSE '",
+            $prefix,
+            "#' || md5(current_schema()) END"
+        )
+    };
+}
+
 mod cache;
 mod codec;
 mod commit;

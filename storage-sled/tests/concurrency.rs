@@ -153,14 +153,51 @@ async fn a_tailing_reader_sees_every_seq_once_in_order() {
     assert_eq!(store.last_seq().await.unwrap(), total);
 }
 
-/// Readers racing a writer never see a version of a record older than one they saw before, and
-/// once the writer is done every reader sees its last version (the store keeps decoded records
-/// in memory: this is what that cache must not break).
+/// Races three readers of one record against a writer that moves it from version 1 through
+/// 300 more versions, each named `v<version>` (`update(v)` builds the commit that writes version
+/// `v + 1`; `read` gives a read's version and name). No reader sees a version older than one it
+/// saw before, every read is a whole record, and the writer reads each of its commits at once.
+/// The store keeps decoded records in memory: this is what that cache must not break.
+async fn reads_never_go_back_in_time<Read, Fut>(
+    store: &SledStore,
+    read: Read,
+    mut update: impl FnMut(u64) -> Commit,
+) where
+    Read: Fn(SledStore) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = (u64, String)> + Send,
+{
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, done, read) = (store.clone(), done.clone(), read.clone());
+            tokio::spawn(async move {
+                let mut seen = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let (version, name) = read(store.clone()).await;
+                    assert!(version >= seen, "version {version} after {seen}");
+                    assert_eq!(name, format!("v{version}"), "a whole record");
+                    seen = version;
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for version in 1..=300 {
+        store.commit(update(version)).await.unwrap();
+        // The writer's own read sees its commit at once.
+        assert_eq!(read(store.clone()).await.0, version + 1);
+    }
+    done.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn record_reads_never_go_back_in_time() {
     use tasklane_core::model::Project;
     let store = SledStore::temporary().unwrap();
-    let mut p = Project {
+    let p = Project {
         id: project(0),
         workspace_id: ws(0),
         key: "ENG".into(),
@@ -176,44 +213,29 @@ async fn record_reads_never_go_back_in_time() {
     let mut c = Commit::new();
     c.insert(Record::Project(p.clone()));
     store.commit(c).await.unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..3)
-        .map(|_| {
-            let store = store.clone();
-            let done = done.clone();
-            tokio::spawn(async move {
-                let mut seen = 0;
-                while !done.load(Ordering::Relaxed) {
-                    let got = store
-                        .project(project(0))
-                        .await
-                        .unwrap()
-                        .expect("the project");
-                    assert!(got.version >= seen, "version {} after {seen}", got.version);
-                    assert_eq!(got.name, format!("v{}", got.version), "a whole record");
-                    seen = got.version;
-                    tokio::task::yield_now().await;
-                }
-            })
-        })
-        .collect();
-    for _ in 0..300 {
-        let read = p.version;
-        p.version += 1;
-        p.name = format!("v{}", p.version);
+    let read = |store: SledStore| async move {
+        let got = store
+            .project(project(0))
+            .await
+            .unwrap()
+            .expect("the project");
+        (got.version, got.name)
+    };
+    let update = |version: u64| {
         let mut c = Commit::new();
-        c.update(Record::Project(p.clone()), read);
-        store.commit(c).await.unwrap();
-        // The writer's own read sees its commit at once.
-        assert_eq!(store.project(project(0)).await.unwrap(), Some(p.clone()));
-    }
-    done.store(true, Ordering::Relaxed);
-    for r in readers {
-        r.await.unwrap();
-    }
-    assert_eq!(store.project(project(0)).await.unwrap(), Some(p.clone()));
+        c.update(
+            Record::Project(Project {
+                version: version + 1,
+                name: format!("v{}", version + 1),
+                ..p.clone()
+            }),
+            version,
+        );
+        c
+    };
+    reads_never_go_back_in_time(&store, read, update).await;
     let mut c = Commit::new();
-    c.delete(tasklane_core::store::RecordKey::Project(p.id), p.version);
+    c.delete(tasklane_core::store::RecordKey::Project(p.id), 301);
     store.commit(c).await.unwrap();
     assert_eq!(store.project(project(0)).await.unwrap(), None);
 }
@@ -222,44 +244,29 @@ async fn record_reads_never_go_back_in_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_reads_never_go_back_in_time() {
     let store = SledStore::temporary().unwrap();
-    let mut t = Task {
+    let t = Task {
         title: "v1".into(),
         ..pair(0)
     };
     let mut c = Commit::new();
     c.insert(Record::Task(t.clone()));
     store.commit(c).await.unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..3)
-        .map(|_| {
-            let store = store.clone();
-            let done = done.clone();
-            let id = t.id;
-            tokio::spawn(async move {
-                let mut seen = 0;
-                while !done.load(Ordering::Relaxed) {
-                    let got = store.task(id).await.unwrap().expect("the task");
-                    assert!(got.version >= seen, "version {} after {seen}", got.version);
-                    assert_eq!(got.title, format!("v{}", got.version), "a whole record");
-                    seen = got.version;
-                    tokio::task::yield_now().await;
-                }
-            })
-        })
-        .collect();
-    for _ in 0..300 {
-        let read = t.version;
-        t.version += 1;
-        t.title = format!("v{}", t.version);
+    let id = t.id;
+    let read = move |store: SledStore| async move {
+        let got = store.task(id).await.unwrap().expect("the task");
+        (got.version, got.title)
+    };
+    let update = |version: u64| {
         let mut c = Commit::new();
-        c.update(Record::Task(t.clone()), read);
-        store.commit(c).await.unwrap();
-        // The writer's own read sees its commit at once.
-        assert_eq!(store.task(t.id).await.unwrap(), Some(t.clone()));
-    }
-    done.store(true, Ordering::Relaxed);
-    for r in readers {
-        r.await.unwrap();
-    }
-    assert_eq!(store.task(t.id).await.unwrap(), Some(t.clone()));
+        c.update(
+            Record::Task(Task {
+                version: version + 1,
+                title: format!("v{}", version + 1),
+                ..t.clone()
+            }),
+            version,
+        );
+        c
+    };
+    reads_never_go_back_in_time(&store, read, update).await;
 }
