@@ -108,10 +108,15 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        // The database path is what these figures measure: no record cache in front of it.
+        // The database path is what these figures measure: no record cache in front of it,
+        // unless `TASKLANE_BENCH_PG_RECORD_CACHE` sets its capacity (for comparisons).
+        let record_cache_capacity = std::env::var("TASKLANE_BENCH_PG_RECORD_CACHE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let config = PgConfig {
             max_connections: 16,
-            record_cache_capacity: 0,
+            record_cache_capacity,
             ..PgConfig::new(url)
         };
         let store = PgStore::connect_temporary(config).await.expect("postgres store");
