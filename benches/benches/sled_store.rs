@@ -109,20 +109,33 @@ fn serve_only(dir: &str, project: &str) {
         }
         let store = SledStore::open(config).expect("reopen the loaded store");
         let project: tasklane_core::ProjectId = project.parse().expect("project id");
-        let all = store
-            .tasks(&TaskQuery {
-                scope: TaskScope::Project(project),
-                filter: TaskFilter::True,
-                sort: TaskSort::default(),
-                after: None,
-                limit: usize::MAX,
-                trashed: false,
-            })
-            .await
-            .expect("all tasks");
-        let ids = Arc::new(all.iter().map(|t| t.id).collect::<Vec<_>>());
-        let statuses: Vec<_> = all.iter().take(5).map(|t| t.status_id).collect();
-        drop(all);
+        // The ids, a thousand at a time: the process measures the store's memory, not that of
+        // one vector holding every decoded task.
+        let mut ids = Vec::new();
+        let mut statuses = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .tasks(&TaskQuery {
+                    scope: TaskScope::Project(project),
+                    filter: TaskFilter::True,
+                    sort: TaskSort::default(),
+                    after,
+                    limit: 1_000,
+                    trashed: false,
+                })
+                .await
+                .expect("a page of ids");
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(TaskSort::default().cursor_of(last));
+            if statuses.len() < 5 {
+                statuses.extend(page.iter().take(5).map(|t| t.status_id));
+            }
+            ids.extend(page.iter().map(|t| t.id));
+        }
+        let ids = Arc::new(ids);
         let store = Arc::new(store);
         let gets = store_gets(
             Arc::clone(&store),
