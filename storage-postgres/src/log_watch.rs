@@ -2,8 +2,9 @@
 //!
 //! Every transaction that appends events also queues `pg_notify(channel, last_seq)` on its
 //! schema's channel ([`crate::commit::LOG_CHANNEL`]), delivered by PostgreSQL when it commits.
-//! The first call of `log_watch` on a store starts a listener task (stores that never watch pay
-//! nothing) on a connection of its own, outside the store's pool, named
+//! The first call of `log_watch` on a store starts a listener task (with the record cache off,
+//! stores that never watch pay nothing; with it on, the store starts the task when it opens) on
+//! a connection of its own, outside the store's pool, named
 //! `tasklane-log-listener <schema>` in `pg_stat_activity`. It advances the watch with every
 //! notification's number, and re-reads `event_log.last_seq` after every (re)connection and every
 //! poll interval ([`crate::PgConfig::log_poll_interval_ms`]), so a notification lost while the
@@ -11,8 +12,9 @@
 //! store advance the watch as soon as they return, without waiting for their notification.
 //!
 //! The same connection listens on the schema's key channel for the record cache
-//! ([`crate::cache`]), and its polls are heartbeats run on that connection, which grant the
-//! cache its lease.
+//! ([`crate::cache`]). Its polls run on that connection: they are heartbeats, which grant the
+//! cache its lease, and a heartbeat not answered within the poll interval (at least 5 s) counts
+//! as a lost connection.
 //!
 //! Every number the watch takes is visible: a notification is delivered after its transaction
 //! committed, and `last_seq` is read from committed data.
