@@ -12,13 +12,13 @@ use tasklane_core::event::{EventKind, NewEvent};
 use tasklane_core::ids::{UserId, WorkspaceId};
 use tasklane_core::model::Workspace;
 use tasklane_core::store::{Commit, Record, Store};
+use tasklane_core::testkit::wait_for_seq;
 use tasklane_storage_postgres::{Error, PgConfig, PgStore};
 use time::OffsetDateTime;
-use tokio::sync::watch;
 use uuid::Uuid;
 
 /// How long a test waits for a wake-up before it fails.
-const PATIENCE: Duration = Duration::from_secs(10);
+const PATIENCE: Duration = tasklane_core::testkit::LOG_WATCH_PATIENCE;
 
 /// A poll interval no test outlives.
 const ONE_HOUR_MS: u64 = 3_600_000;
@@ -82,21 +82,6 @@ async fn last_seq_of(store: &PgStore, commit: Commit) -> u64 {
     *seqs.last().expect("the commit has events")
 }
 
-/// Waits until `rx` reaches `seq`; returns the value seen.
-async fn reach(rx: &mut watch::Receiver<u64>, seq: u64, what: &str) -> u64 {
-    let waited = tokio::time::timeout(PATIENCE, rx.wait_for(|v| *v >= seq))
-        .await
-        .map(|reached| reached.map(|value| *value));
-    match waited {
-        Ok(Ok(value)) => value,
-        Ok(Err(_)) => panic!("{what}: the watch closed"),
-        Err(_) => panic!(
-            "{what}: the watch stayed at {} for {PATIENCE:?}, below seq {seq}",
-            *rx.borrow()
-        ),
-    }
-}
-
 /// How many listener connections of `schema` the database shows.
 async fn listeners(store: &PgStore, schema: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
@@ -123,7 +108,7 @@ async fn a_commit_on_one_instance_wakes_the_other() {
     // B listens from then on.
     let (first, workspace) = insert_with_events(1);
     let s1 = last_seq_of(&a, first).await;
-    reach(&mut rx, s1, "the first commit").await;
+    wait_for_seq(&mut rx, s1, "the first commit").await;
     assert_eq!(
         listeners(&a, &schema).await,
         1,
@@ -132,7 +117,7 @@ async fn a_commit_on_one_instance_wakes_the_other() {
 
     let (insert, _) = insert_with_events(3);
     let s2 = last_seq_of(&a, insert).await;
-    assert_eq!(reach(&mut rx, s2, "an insert with events").await, s2);
+    assert_eq!(wait_for_seq(&mut rx, s2, "an insert with events").await, s2);
 
     let mut update = Commit::new();
     update.update(
@@ -145,7 +130,7 @@ async fn a_commit_on_one_instance_wakes_the_other() {
     );
     add_events(&mut update, workspace.id, 2);
     let s3 = last_seq_of(&a, update).await;
-    assert_eq!(reach(&mut rx, s3, "an update with events").await, s3);
+    assert_eq!(wait_for_seq(&mut rx, s3, "an update with events").await, s3);
 
     let a = Arc::new(a);
     let mut writers = Vec::new();
@@ -161,7 +146,7 @@ async fn a_commit_on_one_instance_wakes_the_other() {
         end = end.max(writer.await.expect("a writer"));
     }
     assert_eq!(a.last_seq().await.expect("last_seq"), end);
-    assert_eq!(reach(&mut rx, end, "concurrent commits").await, end);
+    assert_eq!(wait_for_seq(&mut rx, end, "concurrent commits").await, end);
 }
 
 /// When the listener's connection is killed, it reconnects and re-reads the log's end: a commit
@@ -176,7 +161,7 @@ async fn the_listener_recovers_when_its_connection_is_killed() {
     let mut rx = b.log_watch();
     let (first, _) = insert_with_events(1);
     let s1 = last_seq_of(&a, first).await;
-    reach(&mut rx, s1, "before the kill").await;
+    wait_for_seq(&mut rx, s1, "before the kill").await;
 
     let killed: Vec<bool> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
@@ -193,12 +178,15 @@ async fn the_listener_recovers_when_its_connection_is_killed() {
 
     let (second, _) = insert_with_events(2);
     let s2 = last_seq_of(&a, second).await;
-    assert_eq!(reach(&mut rx, s2, "after the kill").await, s2);
+    assert_eq!(wait_for_seq(&mut rx, s2, "after the kill").await, s2);
 
     // And it listens again: the next commit is notified.
     let (third, _) = insert_with_events(1);
     let s3 = last_seq_of(&a, third).await;
-    assert_eq!(reach(&mut rx, s3, "after the reconnection").await, s3);
+    assert_eq!(
+        wait_for_seq(&mut rx, s3, "after the reconnection").await,
+        s3
+    );
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while listeners(&a, &schema).await != 1 {
         assert!(
@@ -223,13 +211,13 @@ async fn another_schemas_log_never_reaches_the_watch() {
     let mut rx = watcher.log_watch();
     let (c, _) = insert_with_events(1);
     let s1 = last_seq_of(&mine, c).await;
-    reach(&mut rx, s1, "my first commit").await;
+    wait_for_seq(&mut rx, s1, "my first commit").await;
     let (c, _) = insert_with_events(20);
     let foreign = last_seq_of(&other, c).await;
     let (c, _) = insert_with_events(1);
     let s2 = last_seq_of(&mine, c).await;
     assert!(foreign > s2);
-    assert_eq!(reach(&mut rx, s2, "my second commit").await, s2);
+    assert_eq!(wait_for_seq(&mut rx, s2, "my second commit").await, s2);
     // Notifications arrive in commit order, so the other schema's would have come by now.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(*rx.borrow(), s2, "the watch shows only this schema's log");

@@ -29,6 +29,26 @@ mod fixture;
 
 pub use fixture::{Fixture, Statuses};
 
+/// How long [`wait_for_seq`] waits before it fails.
+pub const LOG_WATCH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits until the log watch `rx` reaches `seq` and returns the value it saw. Panics, naming
+/// `what`, when the watch closes first or stays below `seq` for [`LOG_WATCH_PATIENCE`]: the bound
+/// turns a missing wake-up into a failure instead of a hang and claims nothing about speed.
+pub async fn wait_for_seq(rx: &mut tokio::sync::watch::Receiver<u64>, seq: u64, what: &str) -> u64 {
+    let waited = tokio::time::timeout(LOG_WATCH_PATIENCE, rx.wait_for(|v| *v >= seq))
+        .await
+        .map(|reached| reached.map(|value| *value));
+    match waited {
+        Ok(Ok(value)) => value,
+        Ok(Err(_)) => panic!("{what}: the log watch closed before reaching seq {seq}"),
+        Err(_) => panic!(
+            "{what}: the log watch stayed at {} for {LOG_WATCH_PATIENCE:?}, below seq {seq}",
+            *rx.borrow()
+        ),
+    }
+}
+
 /// Emits one `#[tokio::test]` per conformance case for a store factory. See the module
 /// documentation.
 #[macro_export]

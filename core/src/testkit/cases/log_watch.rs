@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use time::macros::datetime;
 use time::OffsetDateTime;
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::event::{EventKind, EventQuery, EventScope, NewEvent};
@@ -19,7 +18,7 @@ use crate::store::{Commit, Record, Store};
 const T0: OffsetDateTime = datetime!(2026-11-02 09:00 UTC);
 
 /// How long a case waits for a wake-up before it fails.
-const PATIENCE: Duration = Duration::from_secs(10);
+const PATIENCE: Duration = crate::testkit::LOG_WATCH_PATIENCE;
 
 /// A user and a workspace for events to name, committed without events.
 async fn author<S: Store>(store: &S) -> (UserId, WorkspaceId) {
@@ -74,21 +73,6 @@ async fn commit_events<S: Store>(store: &S, u: UserId, w: WorkspaceId, n: usize)
     *seqs.last().expect("a commit with events has seqs")
 }
 
-/// Waits until `rx` reaches `seq`, failing after [`PATIENCE`]; returns the value it saw.
-async fn reach(rx: &mut watch::Receiver<u64>, seq: u64, what: &str) -> u64 {
-    let waited = tokio::time::timeout(PATIENCE, rx.wait_for(|v| *v >= seq))
-        .await
-        .map(|reached| reached.map(|value| *value));
-    match waited {
-        Ok(Ok(value)) => value,
-        Ok(Err(_)) => panic!("{what}: the log watch closed before reaching seq {seq}"),
-        Err(_) => panic!(
-            "{what}: the log watch stayed at {} for {PATIENCE:?}, below seq {seq}",
-            *rx.borrow()
-        ),
-    }
-}
-
 /// Asserts that every event up to `seq` is visible: the watch never runs ahead of the log.
 async fn assert_visible<S: Store>(store: &S, seq: u64, what: &str) {
     if seq == 0 {
@@ -136,7 +120,7 @@ pub async fn store_log_watch_reaches_a_commits_last_seq<S: Store>(store: S) {
     let (u, w) = author(&store).await;
     let mut rx = store.log_watch();
     let first = commit_events(&store, u, w, 2).await;
-    let seen = reach(&mut rx, first, "after one commit").await;
+    let seen = crate::testkit::wait_for_seq(&mut rx, first, "after one commit").await;
     assert_visible(&store, seen, "after one commit").await;
     // A commit without events does not move the log; the next one with events does.
     let mut c = Commit::new();
@@ -153,7 +137,7 @@ pub async fn store_log_watch_reaches_a_commits_last_seq<S: Store>(store: S) {
     store.commit(c).await.expect("a commit without events");
     let second = commit_events(&store, u, w, 1).await;
     assert_eq!(second, first + 1, "the log has no gaps");
-    let seen = reach(&mut rx, second, "after a second commit").await;
+    let seen = crate::testkit::wait_for_seq(&mut rx, second, "after a second commit").await;
     assert_visible(&store, seen, "after a second commit").await;
     assert_eq!(store.last_seq().await.expect("last_seq"), second);
 }
@@ -174,7 +158,9 @@ pub async fn store_log_watch_wakes_every_handle<S: Store>(store: S) {
                 let mut rx = handle.log_watch();
                 let _ = ready.send(());
                 let target = started.await.expect("the committer names its seq");
-                let seen = reach(&mut rx, target, "a receiver of another handle").await;
+                let seen =
+                    crate::testkit::wait_for_seq(&mut rx, target, "a receiver of another handle")
+                        .await;
                 assert_visible(&*handle, seen, "a receiver of another handle").await;
                 seen
             }),
@@ -257,7 +243,7 @@ pub async fn store_log_watch_under_concurrent_commits<S: Store>(store: S) {
     );
     let mut fresh = store.log_watch();
     assert_eq!(
-        reach(&mut fresh, end, "a receiver taken after the commits").await,
+        crate::testkit::wait_for_seq(&mut fresh, end, "a receiver taken after the commits").await,
         end
     );
 }
