@@ -80,10 +80,14 @@ fn announced(key: &RecordKey, insert: bool) -> bool {
 }
 
 fn announced_write(write: &Write) -> Option<RecordKey> {
-    let (key, insert) = match write {
-        Write::Put { record, expected } => (record.key(), *expected == Expected::Absent),
-        Write::Delete { key, .. } => (*key, false),
-    };
+    let insert = matches!(
+        write,
+        Write::Put {
+            expected: Expected::Absent,
+            ..
+        }
+    );
+    let key = write.key();
     announced(&key, insert).then_some(key)
 }
 

@@ -195,7 +195,7 @@ async fn commit_alone(
                     let record = commit
                         .writes
                         .first()
-                        .map(|w| write_key(w).to_string())
+                        .map(|w| w.key().to_string())
                         .unwrap_or_else(|| "event log".to_owned());
                     let _ = e;
                     return Err(StoreError::VersionConflict { record });
@@ -216,13 +216,6 @@ fn backoff(attempt: u32) -> Duration {
             % 1000,
     );
     Duration::from_micros(base * 1000 + jitter * base)
-}
-
-fn write_key(write: &Write) -> RecordKey {
-    match write {
-        Write::Put { record, .. } => record.key(),
-        Write::Delete { key, .. } => *key,
-    }
 }
 
 async fn try_commit(
@@ -312,7 +305,7 @@ async fn try_group(
                 sqlx::Error::Database(db) => db.table().map(str::to_owned),
                 _ => None,
             };
-            let keys = || commits.iter().flat_map(|c| c.writes.iter().map(write_key));
+            let keys = || commits.iter().flat_map(|c| c.writes.iter().map(Write::key));
             let key = keys()
                 .find(|k| Some(table_of(k).name) == table.as_deref())
                 .or_else(|| keys().next());
@@ -422,7 +415,7 @@ async fn apply_bulk(
     let mut updates: Vec<Vec<serde_json::Value>> = vec![Vec::new(); tables];
     let mut inserts: Vec<Vec<serde_json::Value>> = vec![Vec::new(); tables];
     for write in commits.iter().flat_map(|c| c.writes.iter()) {
-        let key = write_key(write);
+        let key = write.key();
         if !seen.insert(key) {
             return Err(not_bulk());
         }

@@ -79,13 +79,6 @@ async fn many<T: DeserializeOwned>(pool: &PgPool, query: PgQuery<'_>) -> StoreRe
         .collect()
 }
 
-fn written_key(write: &Write) -> RecordKey {
-    match write {
-        Write::Put { record, .. } => record.key(),
-        Write::Delete { key, .. } => *key,
-    }
-}
-
 fn decode_event(row: &sqlx::postgres::PgRow) -> StoreResult<Event> {
     let seq: i64 = row.try_get("seq").map_err(map_sqlx)?;
     let at_ns: String = row.try_get("at_ns").map_err(map_sqlx)?;
@@ -732,7 +725,7 @@ impl Store for PgStore {
 
     async fn commit(&self, commit: Commit) -> StoreResult<CommitReceipt> {
         let written: Vec<RecordKey> = if self.cache().enabled() {
-            commit.writes.iter().map(written_key).collect()
+            commit.writes.iter().map(Write::key).collect()
         } else {
             Vec::new()
         };

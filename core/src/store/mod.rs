@@ -218,6 +218,16 @@ pub enum Write {
     },
 }
 
+impl Write {
+    /// The key of the record this write puts or removes.
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Write::Put { record, .. } => record.key(),
+            Write::Delete { key, .. } => *key,
+        }
+    }
+}
+
 /// One atomic unit of change: records to write and events to append.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Commit {

@@ -218,12 +218,6 @@ impl<S: Store> Tasks<'_, S> {
 /// Keeps the first write of each key: a subtask trashed with its listed parent and listed
 /// itself is staged twice with the same content.
 fn dedup_writes(commit: &mut Commit) {
-    use crate::store::Write;
     let mut seen = HashSet::new();
-    commit.writes.retain(|write| {
-        seen.insert(match write {
-            Write::Put { record, .. } => record.key(),
-            Write::Delete { key, .. } => *key,
-        })
-    });
+    commit.writes.retain(|write| seen.insert(write.key()));
 }
