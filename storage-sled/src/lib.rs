@@ -19,8 +19,8 @@
 //! ## Layout
 //!
 //! One sled tree holds the whole store. It is divided into key spaces, one per record kind
-//! (records as JSON, keyed by id: JSON keeps old databases readable when core adds optional
-//! fields), one per secondary index, the event log keyed by the big-endian `seq` with
+//! (keyed by id; tasks in a compact binary form, the other records as JSON, which keeps old
+//! databases readable when core adds optional fields: module `codec`), one per secondary index, the event log keyed by the big-endian `seq` with
 //! per-workspace, per-project and per-task indexes, `meta` with the schema version and the
 //! user count, and `idempotency_keys` (outside commits: each change is one compare-and-swap,
 //! see module `idempotency`); each key starts with its space's byte (module `space`). One tree, rather than a
@@ -85,6 +85,7 @@
 
 mod blocked;
 mod cache;
+mod codec;
 mod error;
 mod idempotency;
 mod keys;

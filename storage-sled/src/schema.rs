@@ -16,6 +16,7 @@ use tasklane_core::query::{SortField, SortValue, TaskSort};
 use tasklane_core::store::{Record, RecordKey, StoreError};
 use uuid::Uuid;
 
+use crate::codec::{encode_json, encode_task, StoredValue};
 use crate::keys::Key;
 
 /// The schema version this build writes.
@@ -25,9 +26,13 @@ use crate::keys::Key;
 /// * 3: one sled tree (`tasklane`) holds every logical tree as a key space (see the crate
 ///   documentation), so that a commit is one atomic batch; the last seq is no longer kept in
 ///   `meta` (it is the log's last key).
+/// * 4: tasks are stored in a binary form instead of JSON (module `codec`).
 ///
-/// An older database is upgraded on open: its records and log are copied into the spaces and
-/// every index is rebuilt from them (see [`crate::SledStore::open`]); a newer one is refused.
+/// An older database is upgraded on open (see [`crate::SledStore::open`]): from 1 or 2 its
+/// records and log are copied into the spaces and every index is rebuilt from them; from 3 and
+/// older its tasks are rewritten in the binary form, in batches, before the new version is
+/// written (a task decodes in either form, so an upgrade interrupted by a crash goes on at the
+/// next open). A newer database is refused.
 ///
 /// Key spaces added without a new version, because a database that lacks their entries is
 /// read correctly as it is and a build that does not know them leaves them alone (nothing
@@ -36,7 +41,10 @@ use crate::keys::Key;
 /// * `idempotency_keys` (byte 38): the idempotency keys (module `idempotency`). They are
 ///   neither records nor derived: an upgrade does not copy them and a rebuild of the indexes
 ///   does not touch them.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// The last schema version that stored tasks as JSON.
+pub(crate) const JSON_TASKS_VERSION: u32 = 3;
 
 /// The sled tree that holds the store (from schema version 3).
 pub(crate) const STORE_TREE: &str = "tasklane";
@@ -172,16 +180,9 @@ pub(crate) fn locate(key: &RecordKey) -> (Tree, Vec<u8>) {
     }
 }
 
-fn corrupt(tree: Tree, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("undecodable entry in tree '{}': {e}", tree.name()))
-}
-
-/// Decodes one value of a record tree.
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(
-    tree: Tree,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, e))
+/// Decodes one value of a record tree or the log (see [`crate::codec`]).
+pub(crate) fn decode<T: StoredValue>(tree: Tree, bytes: &[u8]) -> Result<T, StoreError> {
+    T::decode(tree, bytes)
 }
 
 /// Decodes a value of a record tree as a [`Record`].
@@ -208,32 +209,29 @@ pub(crate) fn decode_record(tree: Tree, bytes: &[u8]) -> Result<Record, StoreErr
     })
 }
 
-fn encode_failed(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("cannot encode {what}: {e}"))
-}
-
-/// Encodes a record (its inner struct, without the kind tag: the tree names the kind).
+/// Encodes a record (its inner struct, without the kind tag: the tree names the kind): tasks in
+/// their binary form, the others as JSON (see [`crate::codec`]).
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
-    let bytes = match record {
-        Record::User(r) => serde_json::to_vec(r),
-        Record::Token(r) => serde_json::to_vec(r),
-        Record::Workspace(r) => serde_json::to_vec(r),
-        Record::Membership(r) => serde_json::to_vec(r),
-        Record::Project(r) => serde_json::to_vec(r),
-        Record::TaskCounter(r) => serde_json::to_vec(r),
-        Record::Workflow(r) => serde_json::to_vec(r),
-        Record::Task(r) => serde_json::to_vec(r),
-        Record::Dependency(r) => serde_json::to_vec(r),
-        Record::Label(r) => serde_json::to_vec(r),
-        Record::Milestone(r) => serde_json::to_vec(r),
-        Record::Comment(r) => serde_json::to_vec(r),
-    };
-    bytes.map_err(|e| encode_failed(&record.key().to_string(), e))
+    let what = || record.key().to_string();
+    match record {
+        Record::User(r) => encode_json(&what(), r),
+        Record::Token(r) => encode_json(&what(), r),
+        Record::Workspace(r) => encode_json(&what(), r),
+        Record::Membership(r) => encode_json(&what(), r),
+        Record::Project(r) => encode_json(&what(), r),
+        Record::TaskCounter(r) => encode_json(&what(), r),
+        Record::Workflow(r) => encode_json(&what(), r),
+        Record::Task(r) => encode_task(r),
+        Record::Dependency(r) => encode_json(&what(), r),
+        Record::Label(r) => encode_json(&what(), r),
+        Record::Milestone(r) => encode_json(&what(), r),
+        Record::Comment(r) => encode_json(&what(), r),
+    }
 }
 
 /// Encodes an event for the log (the sequence number is the key, not part of the value).
 pub(crate) fn encode_event(event: &NewEvent) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(event).map_err(|e| encode_failed("an event", e))
+    encode_json("an event", event)
 }
 
 /// A unique index slot a record claims.

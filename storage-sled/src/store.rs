@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
 use sled::IVec;
 use tasklane_core::event::{Event, EventQuery, EventScope, NewEvent};
 use tasklane_core::ids::{
@@ -26,6 +25,7 @@ use tasklane_core::store::{IdempotencyClaim, IdempotencyKey, IdempotencyOwner, L
 
 use crate::blocked::BlockedTasks;
 use crate::cache::RecordCache;
+use crate::codec::{self, StoredValue};
 use crate::error::{from_sled, is_lock_error, SledError};
 use crate::keys::{trailing_uuid, u64_at, uuid_at, Key};
 use crate::legacy;
@@ -295,10 +295,13 @@ impl Inner {
                         supported: SCHEMA_VERSION,
                     });
                 }
-                if found != SCHEMA_VERSION {
+                if found == SCHEMA_VERSION {
+                    None
+                } else if found == schema::JSON_TASKS_VERSION {
+                    Some(found)
+                } else {
                     return Err(unknown(format!("unknown schema version {found}")));
                 }
-                None
             }
             None => match legacy::version(&db).map_err(|e| match e {
                 legacy::VersionError::Sled(e) => SledError::Sled(e),
@@ -313,7 +316,10 @@ impl Inner {
                         supported: SCHEMA_VERSION,
                     })
                 }
-                Some(found) if (OLDEST_UPGRADABLE..SCHEMA_VERSION).contains(&found) => Some(found),
+                // The layout of one tree per space came with schema 3.
+                Some(found) if (OLDEST_UPGRADABLE..schema::JSON_TASKS_VERSION).contains(&found) => {
+                    Some(found)
+                }
                 Some(found) => return Err(unknown(format!("unknown schema version {found}"))),
                 None => {
                     // Fresh, or left by a crash before the marker was written: only an empty
@@ -349,13 +355,21 @@ impl Inner {
             cache: RecordCache::new(task_cache_capacity),
             blocked: BlockedTasks::default(),
         };
-        if upgrade_from.is_some() {
-            // An upgrade interrupted by a crash left part of a copy: start it over.
-            inner.main.clear()?;
-            legacy::copy_records_and_log(&inner.db, &inner)?;
-            inner.rebuild_indexes()?;
+        match upgrade_from {
+            Some(found) if found < schema::JSON_TASKS_VERSION => {
+                // An upgrade interrupted by a crash left part of a copy: start it over.
+                inner.main.clear()?;
+                legacy::copy_records_and_log(&inner.db, &inner)?;
+                inner.rebuild_indexes()?;
+                inner.encode_tasks_in_binary()?;
+            }
+            // Only the form of tasks changed; an interrupted upgrade goes on where it stopped
+            // (a task decodes in either form).
+            Some(_) => inner.encode_tasks_in_binary()?,
+            None => {}
         }
-        if inner.tree(Tree::Meta).get(meta::SCHEMA_VERSION)?.is_none() {
+        let marker = inner.tree(Tree::Meta).get(meta::SCHEMA_VERSION)?;
+        if marker.as_deref() != Some(&SCHEMA_VERSION.to_be_bytes()[..]) {
             inner
                 .tree(Tree::Meta)
                 .insert(meta::SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes())?;
@@ -442,6 +456,34 @@ impl Inner {
         Ok(())
     }
 
+    /// Rewrites every task stored as JSON (schema 3 and older) in the binary form, in batches
+    /// (each atomic; a task decodes in either form, so a crash between batches loses nothing).
+    fn encode_tasks_in_binary(&self) -> Result<(), SledError> {
+        let space = self.tree(Tree::Tasks);
+        let corrupt = |e: StoreError| SledError::Corrupt(e.to_string());
+        let mut batch = sled::Batch::default();
+        let mut len = 0;
+        for item in space.iter() {
+            let (key, value) = item?;
+            if value.first() == Some(&codec::TASK_FORMAT_1) {
+                continue;
+            }
+            let task: Task = decode(Tree::Tasks, &value).map_err(corrupt)?;
+            batch.insert(
+                space.full_key(&key),
+                codec::encode_task(&task).map_err(corrupt)?,
+            );
+            len += 1;
+            if len == 10_000 {
+                self.apply_raw_batch(std::mem::take(&mut batch))?;
+                len = 0;
+            }
+        }
+        self.apply_raw_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     // ----- reads -----
 
     /// Runs a read made of several sled operations so that it sees no partial commit: it is
@@ -462,7 +504,7 @@ impl Inner {
         f()
     }
 
-    pub(crate) fn get<T: DeserializeOwned>(&self, t: Tree, key: &[u8]) -> StoreResult<Option<T>> {
+    pub(crate) fn get<T: StoredValue>(&self, t: Tree, key: &[u8]) -> StoreResult<Option<T>> {
         match self.tree(t).get(key).map_err(from_sled)? {
             Some(bytes) => decode(t, &bytes).map(Some),
             None => Ok(None),
@@ -552,7 +594,7 @@ impl Inner {
 
     /// The records of `record_tree` listed by the index `index` under `prefix`, where the
     /// record's primary key is the last 16 bytes of the index key.
-    fn listed<T: DeserializeOwned>(
+    fn listed<T: StoredValue>(
         &self,
         index: Tree,
         prefix: &[u8],
@@ -570,11 +612,7 @@ impl Inner {
     }
 
     /// The values of `t` under `prefix`, decoded.
-    fn values_with_prefix<T: DeserializeOwned>(
-        &self,
-        t: Tree,
-        prefix: &[u8],
-    ) -> StoreResult<Vec<T>> {
+    fn values_with_prefix<T: StoredValue>(&self, t: Tree, prefix: &[u8]) -> StoreResult<Vec<T>> {
         self.tree(t)
             .scan_prefix(prefix)
             .map(|item| {

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use tasklane_core::event::{EventQuery, EventScope};
+use tasklane_core::ids::TaskId;
 use tasklane_core::store::{MemoryStore, Store, StoreError};
 use tasklane_storage_sled::{Durability, SledConfig, SledError, SledStore, SCHEMA_VERSION};
 
@@ -207,6 +208,115 @@ fn foreign_or_unmarked_databases_are_refused() {
     drop(open(dir.path()));
 }
 
+/// The space byte of tasks in the store's sled tree.
+const TASKS_SPACE: u8 = 8;
+
+/// Rewrites every task of the store's sled tree as JSON, as schema 3 and older stored them,
+/// from the reference store's equal copies; returns how many.
+async fn tasks_as_json(store: &sled::Tree, memory: &MemoryStore) -> usize {
+    let mut rewritten = 0;
+    for item in store.scan_prefix([TASKS_SPACE]) {
+        let (key, value) = item.unwrap();
+        assert_ne!(value.first(), Some(&b'{'), "a task already in JSON");
+        let id = TaskId(uuid::Uuid::from_slice(&key[1..]).unwrap());
+        let task = memory
+            .task(id)
+            .await
+            .unwrap()
+            .expect("the reference has the task");
+        store
+            .insert(key, serde_json::to_vec(&task).unwrap())
+            .unwrap();
+        rewritten += 1;
+    }
+    rewritten
+}
+
+/// Whether every task of the store's sled tree is in the binary form (not JSON); panics when
+/// there are none.
+fn tasks_are_binary(store: &sled::Tree) -> bool {
+    let mut tasks = store.scan_prefix([TASKS_SPACE]).peekable();
+    assert!(tasks.peek().is_some(), "no tasks");
+    tasks.all(|item| item.unwrap().1.first() != Some(&b'{'))
+}
+
+#[test]
+fn schema_3_tasks_in_json_are_rewritten_in_binary() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(6, 20_000);
+        let mut d = Dice::new(&n);
+        {
+            let sled = open(dir.path());
+            drive(&mut d, &memory, &sled, 300).await;
+        }
+        {
+            // Schema 3: the same layout, tasks as JSON.
+            let db = raw(dir.path());
+            let store = db.open_tree("tasklane").unwrap();
+            assert!(tasks_are_binary(&store));
+            let rewritten = tasks_as_json(&store, &memory).await;
+            assert!(rewritten > 10, "only {rewritten} tasks");
+            store.insert(marker_key(), &3u32.to_be_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        let sled = open(dir.path());
+        assert_same_reads(&memory, &sled).await;
+        for _ in 0..50 {
+            let q = random_query(&mut d);
+            assert_same_pages(&mut d, &memory, &sled, q).await;
+        }
+        // Writes go on where the reference does.
+        drive(&mut d, &memory, &sled, 100).await;
+        assert_same_reads(&memory, &sled).await;
+        drop(sled);
+        let db = raw(dir.path());
+        let store = db.open_tree("tasklane").unwrap();
+        assert_eq!(
+            store.get(marker_key()).unwrap().unwrap().as_ref(),
+            SCHEMA_VERSION.to_be_bytes()
+        );
+        assert!(tasks_are_binary(&store));
+    });
+}
+
+#[test]
+fn an_upgrade_interrupted_halfway_through_the_tasks_goes_on() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(7, 20_000);
+        let mut d = Dice::new(&n);
+        {
+            let sled = open(dir.path());
+            drive(&mut d, &memory, &sled, 300).await;
+        }
+        {
+            // Schema 3 with half of its tasks already rewritten, as a crash during the
+            // upgrade leaves it.
+            let db = raw(dir.path());
+            let store = db.open_tree("tasklane").unwrap();
+            let binary: Vec<(sled::IVec, sled::IVec)> = store
+                .scan_prefix([TASKS_SPACE])
+                .map(Result::unwrap)
+                .collect();
+            tasks_as_json(&store, &memory).await;
+            for (key, value) in binary.iter().step_by(2) {
+                store.insert(key, value).unwrap();
+            }
+            store.insert(marker_key(), &3u32.to_be_bytes()).unwrap();
+            db.flush().unwrap();
+            assert!(!tasks_are_binary(&store));
+        }
+        let sled = open(dir.path());
+        assert_same_reads(&memory, &sled).await;
+        drop(sled);
+        let db = raw(dir.path());
+        assert!(tasks_are_binary(&db.open_tree("tasklane").unwrap()));
+    });
+}
+
 #[test]
 fn an_older_schema_is_upgraded_by_rebuilding_the_indexes() {
     runtime().block_on(async {
@@ -225,6 +335,8 @@ fn an_older_schema_is_upgraded_by_rebuilding_the_indexes() {
             // and rebuild every index.
             let db = raw(dir.path());
             let store = db.open_tree("tasklane").unwrap();
+            // Schemas 1 to 3 stored tasks as JSON.
+            tasks_as_json(&store, &memory).await;
             let legacy = [
                 (1u8, "users"),
                 (2, "tokens"),
@@ -284,6 +396,7 @@ fn an_older_schema_is_upgraded_by_rebuilding_the_indexes() {
                 .as_ref(),
             SCHEMA_VERSION.to_be_bytes()
         );
+        assert!(tasks_are_binary(&db.open_tree("tasklane").unwrap()));
         // The old layout's trees are gone.
         let names: Vec<String> = db
             .tree_names()
