@@ -61,14 +61,7 @@ pub const TOKEN_PREFIX: &str = "tl_";
 
 /// The SHA-256 of a token secret in lower-case hex, as stored (every request computes it).
 fn hash_secret(secret: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(secret.as_bytes());
-    let mut out = String::with_capacity(digest.len() * 2);
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
+    super::hex(&Sha256::digest(secret.as_bytes()))
 }
 
 fn argon2(cost: PasswordHashing) -> Result<Argon2<'static>> {

@@ -352,8 +352,18 @@ pub(crate) fn check_version(expected: Option<u64>, actual: u64) -> Result<()> {
 
 /// Encodes a cursor value as an opaque URL-safe string.
 pub(crate) fn encode_cursor<T: serde::Serialize>(value: &T) -> String {
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    json.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// The lower-case hexadecimal text of `bytes`, two digits a byte.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Decodes a cursor made by [`encode_cursor`]; a tampered or foreign cursor is a validation error
@@ -383,5 +393,29 @@ pub(crate) fn page_size(config: &EngineConfig, limit: Option<usize>) -> Result<u
             "limit",
             format!("must be between 1 and {}", config.max_page_size),
         )),
+    }
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+
+    #[test]
+    fn a_cursor_comes_back_and_a_tampered_one_is_invalid() {
+        let value = serde_json::json!({"after": [3, "ENG"], "n": 42});
+        let text = encode_cursor(&value);
+        assert!(text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(decode_cursor::<serde_json::Value>(&text).unwrap(), value);
+        for bad in [&text[1..], "zz", "7b"] {
+            assert!(decode_cursor::<serde_json::Value>(bad).is_err(), "{bad}");
+        }
     }
 }
