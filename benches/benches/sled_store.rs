@@ -104,8 +104,8 @@ fn serve_only(dir: &str, project: &str) {
         if let Some(mb) = env_number("TASKLANE_BENCH_SLED_CACHE_MB") {
             config = config.cache_capacity_bytes(mb * 1024 * 1024);
         }
-        if let Some(tasks) = env_number("TASKLANE_BENCH_TASK_CACHE") {
-            config = config.task_cache_capacity(usize::try_from(tasks).unwrap_or(usize::MAX));
+        if let Some(mb) = env_number("TASKLANE_BENCH_TASK_CACHE_MB") {
+            config = config.task_cache_bytes(mb * 1024 * 1024);
         }
         let store = SledStore::open(config).expect("reopen the loaded store");
         let project: tasklane_core::ProjectId = project.parse().expect("project id");

@@ -27,7 +27,7 @@ underscores between a section and its key). Keys:
   [login_throttle] enabled [true], max_failures_per_account [5],
                max_failures_per_address [5], window_secs [900]
   [sled]       durability = flush | periodic [flush], flush_interval_ms [100] (periodic only),
-               cache_capacity_mb [128], task_cache_capacity (decoded tasks kept, ~1 KB each) [0]
+               cache_capacity_mb [128], task_cache_mb (decoded tasks, ~1 KB each; 0 = off) [96]
   [postgres]   schema [server default], max_connections [10], statement_timeout_ms [30000],
                acquire_timeout_ms [5000], log_poll_interval_ms [1000],
                record_cache_capacity (entries of each of its maps; 0 = off) [100000]

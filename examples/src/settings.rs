@@ -217,9 +217,9 @@ pub struct SledSettings {
     pub flush_interval_ms: NonZeroU64,
     /// sled's page cache, in MiB.
     pub cache_capacity_mb: NonZeroU64,
-    /// How many decoded tasks are kept in memory besides the page cache (about 1 KB each);
-    /// 0 keeps none.
-    pub task_cache_capacity: usize,
+    /// The memory for decoded tasks kept besides the page cache, in MiB, as estimated from each
+    /// task's size (about 1 KB for a task of the usual size); 0 keeps none.
+    pub task_cache_mb: u64,
 }
 
 impl Default for SledSettings {
@@ -229,7 +229,7 @@ impl Default for SledSettings {
             flush_interval_ms: NonZeroU64::new(100).unwrap_or(NonZeroU64::MIN),
             cache_capacity_mb: NonZeroU64::new(SledConfig::DEFAULT_CACHE_CAPACITY / (1024 * 1024))
                 .unwrap_or(NonZeroU64::MIN),
-            task_cache_capacity: SledConfig::DEFAULT_TASK_CACHE_CAPACITY,
+            task_cache_mb: SledConfig::DEFAULT_TASK_CACHE_BYTES / (1024 * 1024),
         }
     }
 }
@@ -473,7 +473,7 @@ impl Settings {
                     .get()
                     .saturating_mul(1024 * 1024),
             )
-            .task_cache_capacity(self.sled.task_cache_capacity)
+            .task_cache_bytes(self.sled.task_cache_mb.saturating_mul(1024 * 1024))
     }
 
     /// How long a shutdown waits for requests in flight.

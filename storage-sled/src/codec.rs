@@ -281,7 +281,7 @@ impl<'a> StoredTask<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use time::macros::datetime;
     use uuid::Uuid;
@@ -290,7 +290,8 @@ mod tests {
         Uuid::from_u128(n)
     }
 
-    fn task() -> Task {
+    /// A task with every field set.
+    pub(crate) fn task() -> Task {
         Task {
             id: TaskId(id(1)),
             workspace_id: WorkspaceId(id(2)),

@@ -62,6 +62,9 @@ pub enum Durability {
     },
 }
 
+/// The memory for decoded tasks of a temporary store.
+const TEMPORARY_TASK_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
 /// How to open a [`SledStore`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SledConfig {
@@ -73,11 +76,13 @@ pub struct SledConfig {
     /// files and cost several times more: give it about 1.3 KiB per task (records and indexes)
     /// to keep a project's working set in memory. sled's own structures come on top.
     pub cache_capacity_bytes: u64,
-    /// The most tasks kept decoded in memory besides sled's page cache (none by default). A task
-    /// read served from it skips sled's lookup and the JSON decoding, a fifth of an HTTP task
-    /// GET's CPU, at the price of memory: with 100,000 tasks kept, a server holding a store of
-    /// 100,000 tasks peaked at about 300 MB resident instead of about 200 MB (docs/BENCHMARKS.md).
-    pub task_cache_capacity: usize,
+    /// The memory for tasks kept decoded besides sled's page cache, in bytes, as estimated
+    /// from each task's size (96 MiB by default; 0 keeps none). A task read served from it skips
+    /// sled's lookup and the decoding, about a fifth of the server's CPU per HTTP task GET. The
+    /// estimate follows what a process holds: a server serving a store of 100,000 tasks, all of
+    /// them kept (about 93 MiB by the estimate), peaked at 248 MB resident instead of 176 MB
+    /// (docs/BENCHMARKS.md). Long descriptions take their length, so fewer of them are kept.
+    pub task_cache_bytes: u64,
 }
 
 impl SledConfig {
@@ -85,24 +90,24 @@ impl SledConfig {
     /// stays near 120 MB resident).
     pub const DEFAULT_CACHE_CAPACITY: u64 = 128 * 1024 * 1024;
 
-    /// The default number of decoded tasks kept in memory: none, so that the default store stays
-    /// within its memory budget.
-    pub const DEFAULT_TASK_CACHE_CAPACITY: usize = 0;
+    /// The default memory for decoded tasks: 96 MiB, about 100,000 tasks of the usual size (a
+    /// process serving 100,000 tasks stays under 300 MB resident with all of them kept).
+    pub const DEFAULT_TASK_CACHE_BYTES: u64 = 96 * 1024 * 1024;
 
     /// A configuration for the directory `path` with the defaults (flush before acknowledging,
-    /// 128 MiB of cache, no decoded task cache).
+    /// 128 MiB of page cache, 96 MiB of decoded tasks).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         SledConfig {
             path: path.into(),
             durability: Durability::default(),
             cache_capacity_bytes: Self::DEFAULT_CACHE_CAPACITY,
-            task_cache_capacity: Self::DEFAULT_TASK_CACHE_CAPACITY,
+            task_cache_bytes: Self::DEFAULT_TASK_CACHE_BYTES,
         }
     }
 
-    /// Sets how many decoded tasks are kept in memory.
-    pub fn task_cache_capacity(mut self, tasks: usize) -> Self {
-        self.task_cache_capacity = tasks;
+    /// Sets the memory for decoded tasks, in bytes (0 keeps none).
+    pub fn task_cache_bytes(mut self, bytes: u64) -> Self {
+        self.task_cache_bytes = bytes;
         self
     }
 
@@ -226,21 +231,21 @@ impl SledStore {
             db,
             Some(config.path),
             config.durability,
-            config.task_cache_capacity,
+            usize::try_from(config.task_cache_bytes).unwrap_or(usize::MAX),
         )
     }
 
     /// A fresh store in a temporary location that is removed when the store is dropped. For
     /// tests: commits go through the same path as [`Durability::Flush`], but sled does not sync
-    /// temporary files. It keeps up to 10,000 decoded tasks, so that tests (the conformance
-    /// suite among them) go through the task cache.
+    /// temporary files. It keeps 8 MiB of decoded tasks, so that tests (the conformance suite
+    /// among them) go through the task cache.
     pub fn temporary() -> Result<SledStore, SledError> {
         let db = sled::Config::new()
             .temporary(true)
             .cache_capacity(16 * 1024 * 1024)
             .flush_every_ms(Some(500))
             .open()?;
-        Inner::init(db, None, Durability::Flush, 10_000)
+        Inner::init(db, None, Durability::Flush, TEMPORARY_TASK_CACHE_BYTES)
     }
 
     /// The database directory (`None` for a temporary store).
@@ -271,7 +276,7 @@ impl Inner {
         db: sled::Db,
         path: Option<PathBuf>,
         durability: Durability,
-        task_cache_capacity: usize,
+        task_cache_bytes: usize,
     ) -> Result<SledStore, SledError> {
         let shown_path = path.clone().unwrap_or_else(|| PathBuf::from("(temporary)"));
         let unknown = |reason: String| SledError::SchemaUnknown {
@@ -352,7 +357,7 @@ impl Inner {
             visible_seq: AtomicU64::new(0),
             log_watch: LogWatchSender::new(0),
             counters: Mutex::new(HashMap::new()),
-            cache: RecordCache::new(task_cache_capacity),
+            cache: RecordCache::new(task_cache_bytes),
             blocked: BlockedTasks::default(),
         };
         match upgrade_from {
