@@ -30,7 +30,8 @@ underscores between a section and its key). Keys:
                cache_capacity_mb [128], task_cache_mb (decoded tasks, ~1 KB each; 0 = off) [96]
   [postgres]   schema [server default], max_connections [10], statement_timeout_ms [30000],
                acquire_timeout_ms [5000], log_poll_interval_ms [1000],
-               record_cache_capacity (entries of each of its maps; 0 = off) [100000]
+               record_cache_capacity (entries of each of its maps; 0 = off) [100000],
+               task_cache_mb (the cache's tasks, ~1 KB each; 0 = none) [96]
 
 A bad value is reported with its key and where it came from, and the process exits with code 2.";
 

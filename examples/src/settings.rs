@@ -254,10 +254,13 @@ pub struct PostgresSettings {
     /// notification is lost.
     pub log_poll_interval_ms: NonZeroU64,
     /// The most entries of each map of the record cache (records kept decoded in the process:
-    /// tokens, users, memberships, projects, workflows and tasks; blocker and member lists),
-    /// kept coherent across instances by notifications; 0 turns the cache off (for databases
-    /// also edited by other SQL).
+    /// tokens, users, memberships, projects and workflows; blocker and member lists), kept
+    /// coherent across instances by notifications; 0 turns the cache off, tasks included (for
+    /// databases also edited by other SQL).
     pub record_cache_capacity: usize,
+    /// The memory for the record cache's tasks, in MiB, as estimated from each task's size
+    /// (about 1 KB for a task of the usual size); 0 keeps no task.
+    pub task_cache_mb: u64,
 }
 
 impl Default for PostgresSettings {
@@ -269,6 +272,8 @@ impl Default for PostgresSettings {
             acquire_timeout_ms: NonZeroU64::new(5_000).unwrap_or(NonZeroU64::MIN),
             log_poll_interval_ms: NonZeroU64::new(1_000).unwrap_or(NonZeroU64::MIN),
             record_cache_capacity: 100_000,
+            // `PgConfig::DEFAULT_TASK_CACHE_BYTES` (this module builds without the adapter).
+            task_cache_mb: 96,
         }
     }
 }

@@ -84,6 +84,7 @@ pub fn pg_config(url: &str, settings: &Settings) -> tasklane_storage_postgres::P
         schema: p.schema.clone(),
         log_poll_interval_ms: p.log_poll_interval_ms.get(),
         record_cache_capacity: p.record_cache_capacity,
+        task_cache_bytes: p.task_cache_mb.saturating_mul(1024 * 1024),
     }
 }
 

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use tasklane_core::ids::{ProjectId, TaskId, TokenId, UserId, WorkspaceId};
 use tasklane_core::model::{ApiToken, Dependency, Membership, Project, Task, User, Workflow};
-use tasklane_core::store::{Commit, Expected, Record, RecordKey, Write};
+use tasklane_core::store::{Commit, DecodedTasks, Expected, Record, RecordKey, Write};
 use uuid::Uuid;
 
 /// The SQL expression naming the schema's key channel: `tasklane_keys:<schema>` (see
@@ -192,7 +192,6 @@ enum Entry {
 }
 
 /// The kept answers.
-#[derive(Default)]
 pub(crate) struct Kept {
     records: HashMap<RecordKey, Entry>,
     /// Token secret hashes to token ids (a token's hash never changes).
@@ -202,6 +201,9 @@ pub(crate) struct Kept {
     /// Each workspace's memberships, as
     /// [`tasklane_core::store::Store::members_of_workspace`] gives them.
     members: HashMap<WorkspaceId, Vec<Membership>>,
+    /// Tasks, within a budget of bytes rather than the count of the other maps (a task's
+    /// description can be anything up to 100 KB).
+    tasks: DecodedTasks,
 }
 
 /// A typed lookup: `Some(Some(_))` kept, `Some(None)` kept as absent, `None` not kept.
@@ -225,7 +227,17 @@ impl Kept {
     lookup!(token, Token, TokenId, Token, ApiToken);
     lookup!(project, Project, ProjectId, Project, Project);
     lookup!(workflow, Workflow, ProjectId, Workflow, Workflow);
-    lookup!(task, Task, TaskId, Task, Task);
+
+    /// The kept task with this id, if known.
+    pub(crate) fn task(&self, id: TaskId) -> Option<Option<Task>> {
+        match self.tasks.get(&id) {
+            Some(task) => Some(Some(task.clone())),
+            None => match self.records.get(&RecordKey::Task(id))? {
+                Entry::Absent => Some(None),
+                Entry::Present(_) => None,
+            },
+        }
+    }
 
     /// The kept membership of `user` in `workspace`, if known.
     pub(crate) fn membership(
@@ -260,6 +272,9 @@ impl Kept {
     fn forget(&mut self, key: &RecordKey) {
         self.records.remove(key);
         match key {
+            RecordKey::Task(task) => {
+                self.tasks.forget(task);
+            }
             RecordKey::Dependency(task, _) => {
                 self.blockers.remove(task);
             }
@@ -275,6 +290,7 @@ impl Kept {
         self.tokens.clear();
         self.blockers.clear();
         self.members.clear();
+        self.tasks.clear();
     }
 }
 
@@ -287,6 +303,10 @@ pub(crate) struct Keeper<'a> {
 impl Keeper<'_> {
     /// Keeps a record.
     pub(crate) fn record(&mut self, record: Record) {
+        if let Record::Task(task) = record {
+            self.kept.tasks.keep(task);
+            return;
+        }
         make_room(&mut self.kept.records, self.capacity);
         self.kept
             .records
@@ -354,11 +374,18 @@ pub(crate) struct RecordCache {
 }
 
 impl RecordCache {
-    /// An empty cache of at most `capacity` entries of each kind (0: disabled), not serving
-    /// until the listener grants it a [lease](Self::lease).
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// An empty cache of at most `capacity` entries of each kind (0: disabled) and tasks of at
+    /// most `task_budget` bytes (see [`DecodedTasks`]), not serving until the listener grants it
+    /// a [lease](Self::lease).
+    pub(crate) fn new(capacity: usize, task_budget: usize) -> Self {
         Self {
-            kept: Mutex::default(),
+            kept: Mutex::new(Kept {
+                records: HashMap::new(),
+                tokens: HashMap::new(),
+                blockers: HashMap::new(),
+                members: HashMap::new(),
+                tasks: DecodedTasks::new(task_budget),
+            }),
             capacity,
             generation: AtomicU64::new(0),
             serve_until: AtomicU64::new(0),
@@ -540,7 +567,7 @@ mod tests {
 
     #[test]
     fn a_read_older_than_a_forgetting_is_not_kept() {
-        let cache = RecordCache::new(16);
+        let cache = RecordCache::new(16, 1 << 20);
         cache.lease(Instant::now(), Duration::from_secs(60));
         let task = RecordKey::Task(TaskId(id()));
         let ticket = cache.ticket();
@@ -562,7 +589,7 @@ mod tests {
 
     #[test]
     fn an_expired_lease_stops_the_cache() {
-        let cache = RecordCache::new(16);
+        let cache = RecordCache::new(16, 1 << 20);
         let long_ago = Instant::now() - Duration::from_secs(10);
         cache.lease(long_ago, Duration::from_secs(1));
         assert!(cache.ticket().is_none());
@@ -573,7 +600,7 @@ mod tests {
 
     #[test]
     fn the_cache_keeps_at_most_its_capacity() {
-        let cache = RecordCache::new(64);
+        let cache = RecordCache::new(64, 1 << 20);
         cache.lease(Instant::now(), Duration::from_secs(60));
         for _ in 0..1_000 {
             let ticket = cache.ticket();
@@ -581,5 +608,51 @@ mod tests {
         }
         let kept = cache.lookup(|kept| Some(kept.records.len())).unwrap_or(0);
         assert!(kept > 0 && kept <= 64, "{kept} kept");
+    }
+
+    fn task(id: Uuid, description_len: usize) -> Task {
+        let other = Uuid::nil();
+        serde_json::from_value(serde_json::json!({
+            "id": id, "workspace_id": other, "project_id": other, "number": 1,
+            "title": "A task", "description": "d".repeat(description_len),
+            "status_id": other, "priority": "high", "assignee_ids": [], "reporter_id": other,
+            "label_ids": [], "milestone_id": null, "due_at": null, "start_at": null,
+            "estimate_seconds": null, "parent_id": null, "position": "a0",
+            "completed_at": null, "started_at": null, "deleted_at": null,
+            "created_at": "2026-11-30T10:00:00Z", "updated_at": "2026-11-30T10:00:00Z",
+            "version": 1
+        }))
+        .expect("a task")
+    }
+
+    #[test]
+    fn tasks_are_kept_within_their_budget_of_bytes_and_forgotten() {
+        let one = DecodedTasks::approximate_size(&task(id(), 1_000));
+        let cache = RecordCache::new(1_000, 10 * one);
+        cache.lease(Instant::now(), Duration::from_secs(60));
+        let ids: Vec<Uuid> = (0..100).map(|_| id()).collect();
+        for &t in &ids {
+            let ticket = cache.ticket();
+            cache.keep(ticket, |k| k.record(Record::Task(task(t, 1_000))));
+        }
+        let (count, bytes) = cache
+            .lookup(|kept| Some((kept.tasks.len(), kept.tasks.bytes())))
+            .unwrap_or_default();
+        assert!(
+            count > 0 && bytes <= 10 * one,
+            "{count} tasks, {bytes} bytes"
+        );
+        let last = TaskId(ids[99]);
+        assert!(matches!(
+            cache.lookup(|kept| kept.task(last)),
+            Some(Some(_))
+        ));
+        cache.forget([&RecordKey::Task(last)]);
+        assert!(cache.lookup(|kept| kept.task(last)).is_none());
+        // A description longer than the whole budget is not kept.
+        let huge = TaskId(id());
+        let ticket = cache.ticket();
+        cache.keep(ticket, |k| k.record(Record::Task(task(huge.0, 20 * one))));
+        assert!(cache.lookup(|kept| kept.task(huge)).is_none());
     }
 }

@@ -70,7 +70,8 @@
 //!
 //! Requests read the same few records again and again: the caller's token and user, the
 //! project, membership and workflow they work in, tasks and their blocker edges. The store keeps
-//! them decoded in the process (up to [`PgConfig::record_cache_capacity`]), so that a
+//! them decoded in the process (up to [`PgConfig::record_cache_capacity`] entries, and
+//! [`PgConfig::task_cache_bytes`] of tasks), so that a
 //! task GET or a page's context needs no round trip. Other processes on the same schema tell it
 //! what they change: a transaction that changes a cached record queues `pg_notify` naming the
 //! keys on `tasklane_keys:<schema>`, and the listener connection (started when the store opens)
@@ -180,19 +181,27 @@ pub struct PgConfig {
     /// [`Store::log_watch`]: tasklane_core::store::Store::log_watch
     pub log_poll_interval_ms: u64,
     /// The most entries the record cache keeps in each of its maps (records: tokens, users,
-    /// memberships, projects, workflows and tasks together; token hashes; blocker lists;
-    /// member lists); 0 turns the cache off. A task takes about 1 KB. See the crate
+    /// memberships, projects and workflows together; token hashes; blocker lists; member
+    /// lists); 0 turns the cache off, tasks included. See the crate
     /// documentation: with the cache on, the store keeps a listener connection open from the
     /// start, and a record another process changed is served at most two
     /// [`log_poll_interval_ms`](Self::log_poll_interval_ms) out of date when that connection
     /// silently stops (normally, a notification's delivery).
     pub record_cache_capacity: usize,
+    /// The memory for the record cache's tasks, in bytes, as estimated from each task's size
+    /// (about 1 KB for a task of the usual size; long descriptions count for their length):
+    /// 96 MiB by default, about 100,000 tasks. 0 keeps no task. A count would bound nothing, so
+    /// tasks have a budget of their own.
+    pub task_cache_bytes: u64,
 }
 
 impl PgConfig {
+    /// The default memory for the record cache's tasks: 96 MiB.
+    pub const DEFAULT_TASK_CACHE_BYTES: u64 = 96 * 1024 * 1024;
+
     /// A configuration for `url` with 10 connections, a 30 s statement timeout, a 5 s acquire
     /// timeout, the default schema, a 1 s log poll interval and a record cache of 100,000
-    /// entries per map.
+    /// entries per map and 96 MiB of tasks.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -202,6 +211,7 @@ impl PgConfig {
             schema: None,
             log_poll_interval_ms: 1_000,
             record_cache_capacity: 100_000,
+            task_cache_bytes: Self::DEFAULT_TASK_CACHE_BYTES,
         }
     }
 
@@ -222,6 +232,7 @@ impl std::fmt::Debug for PgConfig {
             .field("schema", &self.schema)
             .field("log_poll_interval_ms", &self.log_poll_interval_ms)
             .field("record_cache_capacity", &self.record_cache_capacity)
+            .field("task_cache_bytes", &self.task_cache_bytes)
             .finish()
     }
 }
@@ -476,7 +487,10 @@ impl PgStore {
         } else {
             1
         };
-        let cache = Arc::new(cache::RecordCache::new(config.record_cache_capacity));
+        let cache = Arc::new(cache::RecordCache::new(
+            config.record_cache_capacity,
+            usize::try_from(config.task_cache_bytes).unwrap_or(usize::MAX),
+        ));
         let log_watch = log_watch::LogWatch::new(
             check_config(config)?,
             Duration::from_millis(config.log_poll_interval_ms),

@@ -4,8 +4,8 @@
 //! tasks from here still took a fifth off the server's CPU per GET. sled has one opener, so a
 //! cache in the store stays coherent: the applier forgets every record a commit writes.
 //!
-//! Tasks are kept within a budget of their approximate memory ([`approximate_size`]), not a
-//! count: a description can be anything up to 100 KB, so a count would bound nothing.
+//! Tasks are kept within a budget of their approximate memory ([`DecodedTasks`]), not a count:
+//! a description can be anything up to 100 KB, so a count would bound nothing.
 //!
 //! The protocol, with the commit generation of `Inner` (odd while a commit is applied):
 //! - a commit moves the generation to odd, forgets the records it writes (under the cache's
@@ -21,9 +21,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard};
 
-use tasklane_core::ids::{LabelId, TaskId, TokenId, UserId};
-use tasklane_core::model::Task;
-use tasklane_core::store::{Record, RecordKey};
+use tasklane_core::ids::TokenId;
+use tasklane_core::store::{DecodedTasks, Record, RecordKey};
 
 /// The most records other than tasks kept; past it the cache starts over (the working set of
 /// requests is the active users and their projects, far below this).
@@ -35,71 +34,25 @@ struct Kept {
     records: HashMap<RecordKey, Record>,
     /// Token secret hashes to token ids.
     tokens: HashMap<String, TokenId>,
-    /// Tasks, within [`RecordCache::task_budget`].
-    tasks: HashMap<TaskId, Task>,
-    /// The sum of [`approximate_size`] over `tasks`.
-    task_bytes: usize,
-}
-
-impl Kept {
-    fn forget_task(&mut self, id: &TaskId) {
-        if let Some(old) = self.tasks.remove(id) {
-            self.task_bytes = self.task_bytes.saturating_sub(approximate_size(&old));
-        }
-    }
-
-    /// Keeps `task` if it fits in `budget`, dropping arbitrary eighths of the kept tasks until
-    /// it does (keeping stays cheap on average).
-    fn keep_task(&mut self, task: Task, budget: usize) {
-        self.forget_task(&task.id);
-        let size = approximate_size(&task);
-        if size > budget {
-            return;
-        }
-        while self.task_bytes + size > budget && !self.tasks.is_empty() {
-            let mut n = 0usize;
-            let mut dropped = 0usize;
-            self.tasks.retain(|_, kept| {
-                n += 1;
-                let keep = !n.is_multiple_of(8) && n > 1;
-                if !keep {
-                    dropped += approximate_size(kept);
-                }
-                keep
-            });
-            self.task_bytes = self.task_bytes.saturating_sub(dropped);
-        }
-        self.task_bytes += size;
-        self.tasks.insert(task.id, task);
-    }
-}
-
-/// About how much memory a kept task takes: its slot in the map (the id and the struct, twice
-/// over for the map's spare capacity) and the heap its strings and lists hold.
-pub(crate) fn approximate_size(task: &Task) -> usize {
-    use std::mem::size_of;
-    2 * (size_of::<TaskId>() + size_of::<Task>())
-        + task.title.capacity()
-        + task.description.capacity()
-        + task.position.capacity()
-        + task.assignee_ids.capacity() * size_of::<UserId>()
-        + task.label_ids.capacity() * size_of::<LabelId>()
+    /// Tasks, within the cache's budget of bytes.
+    tasks: DecodedTasks,
 }
 
 /// The cache of one store.
 #[derive(Default)]
 pub(crate) struct RecordCache {
     kept: Mutex<Kept>,
-    /// The most bytes of tasks kept, by [`approximate_size`] (0: none).
-    task_budget: usize,
 }
 
 impl RecordCache {
-    /// An empty cache keeping tasks of at most `task_budget` bytes (by [`approximate_size`]).
+    /// An empty cache keeping tasks of at most `task_budget` bytes (see [`DecodedTasks`]).
     pub(crate) fn new(task_budget: usize) -> Self {
         RecordCache {
-            kept: Mutex::default(),
-            task_budget,
+            kept: Mutex::new(Kept {
+                records: HashMap::new(),
+                tokens: HashMap::new(),
+                tasks: DecodedTasks::new(task_budget),
+            }),
         }
     }
 
@@ -139,9 +92,8 @@ impl RecordCache {
         read_at: u64,
         generation: &AtomicU64,
     ) {
-        let task_budget = self.task_budget;
         self.keep_if_current(read_at, generation, |kept| match record {
-            Record::Task(task) => kept.keep_task(task, task_budget),
+            Record::Task(task) => kept.tasks.keep(task),
             record => {
                 if kept.records.len() >= MAX_RECORDS {
                     kept.records.clear();
@@ -174,70 +126,11 @@ impl RecordCache {
         for key in written {
             kept.records.remove(key);
             if let RecordKey::Task(id) = key {
-                kept.forget_task(id);
+                kept.tasks.forget(id);
             }
             if matches!(key, RecordKey::Token(_)) {
                 kept.tokens.clear();
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use uuid::Uuid;
-
-    fn task(n: u128, description_len: usize) -> Task {
-        let mut t = crate::codec::tests::task();
-        t.id = TaskId(Uuid::from_u128(n));
-        t.description = "d".repeat(description_len);
-        t
-    }
-
-    fn kept_bytes(kept: &Kept) -> usize {
-        kept.tasks.values().map(approximate_size).sum()
-    }
-
-    #[test]
-    fn tasks_stay_within_the_budget_and_are_counted_exactly() {
-        let one = approximate_size(&task(0, 100));
-        let budget = 50 * one;
-        let mut kept = Kept::default();
-        for n in 0..1_000 {
-            kept.keep_task(task(n, 100), budget);
-            assert!(kept.task_bytes <= budget, "after {n}: {}", kept.task_bytes);
-            assert_eq!(kept.task_bytes, kept_bytes(&kept));
-        }
-        assert!(kept.tasks.len() > 25, "only {} kept", kept.tasks.len());
-        assert!(kept.tasks.contains_key(&TaskId(Uuid::from_u128(999))));
-        // Keeping a task again replaces it; forgetting gives its bytes back.
-        kept.keep_task(task(999, 2_000), budget);
-        assert_eq!(kept.task_bytes, kept_bytes(&kept));
-        kept.forget_task(&TaskId(Uuid::from_u128(999)));
-        kept.forget_task(&TaskId(Uuid::from_u128(5_000)));
-        assert_eq!(kept.task_bytes, kept_bytes(&kept));
-    }
-
-    #[test]
-    fn long_descriptions_take_their_length_and_oversized_tasks_are_not_kept() {
-        let short = approximate_size(&task(0, 10));
-        let long = approximate_size(&task(0, 100_000));
-        assert!(long >= short + 100_000 - 10, "{short} {long}");
-        let mut kept = Kept::default();
-        kept.keep_task(task(1, 100_000), long - 1);
-        assert!(kept.tasks.is_empty());
-        assert_eq!(kept.task_bytes, 0);
-        // A budget of 0 keeps nothing.
-        kept.keep_task(task(2, 0), 0);
-        assert!(kept.tasks.is_empty());
-        // A large task makes room by dropping others, even when fewer than eight are kept.
-        let budget = long + 2 * short;
-        kept.keep_task(task(3, 10), budget);
-        kept.keep_task(task(4, 10), budget);
-        kept.keep_task(task(5, 100_000), budget);
-        assert!(kept.tasks.contains_key(&TaskId(Uuid::from_u128(5))));
-        assert!(kept.task_bytes <= budget);
-        assert_eq!(kept.task_bytes, kept_bytes(&kept));
     }
 }

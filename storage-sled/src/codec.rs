@@ -281,7 +281,7 @@ impl<'a> StoredTask<'a> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use time::macros::datetime;
     use uuid::Uuid;
@@ -290,8 +290,7 @@ pub(crate) mod tests {
         Uuid::from_u128(n)
     }
 
-    /// A task with every field set.
-    pub(crate) fn task() -> Task {
+    fn task() -> Task {
         Task {
             id: TaskId(id(1)),
             workspace_id: WorkspaceId(id(2)),

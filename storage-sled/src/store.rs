@@ -80,7 +80,7 @@ pub struct SledConfig {
     /// from each task's size (96 MiB by default; 0 keeps none). A task read served from it skips
     /// sled's lookup and the decoding, about a fifth of the server's CPU per HTTP task GET. The
     /// estimate follows what a process holds: a server serving a store of 100,000 tasks, all of
-    /// them kept (about 93 MiB by the estimate), peaked at 248 MB resident instead of 176 MB
+    /// them kept (about 88 MiB by the estimate), peaked at 248 MB resident instead of 176 MB
     /// (docs/BENCHMARKS.md). Long descriptions take their length, so fewer of them are kept.
     pub task_cache_bytes: u64,
 }

@@ -25,10 +25,12 @@
 //! * **Idempotency keys** (module `idempotency`) are kept beside the records, outside commits:
 //!   of concurrent claims of one key exactly one succeeds, across every handle of the store.
 
+mod decoded_tasks;
 mod idempotency;
 mod log_watch;
 mod memory;
 
+pub use decoded_tasks::DecodedTasks;
 pub use idempotency::{
     IdempotencyClaim, IdempotencyEntry, IdempotencyKey, IdempotencyOwner, IdempotencyTable,
 };
