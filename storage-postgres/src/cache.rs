@@ -228,15 +228,9 @@ impl Kept {
     lookup!(project, Project, ProjectId, Project, Project);
     lookup!(workflow, Workflow, ProjectId, Workflow, Workflow);
 
-    /// The kept task with this id, if known.
-    pub(crate) fn task(&self, id: TaskId) -> Option<Option<Task>> {
-        match self.tasks.get(&id) {
-            Some(task) => Some(Some(task.clone())),
-            None => match self.records.get(&RecordKey::Task(id))? {
-                Entry::Absent => Some(None),
-                Entry::Present(_) => None,
-            },
-        }
+    /// The kept task with this id (tasks are never kept as absent).
+    pub(crate) fn task(&self, id: TaskId) -> Option<Task> {
+        self.tasks.get(&id).cloned()
     }
 
     /// The kept membership of `user` in `workspace`, if known.
@@ -643,10 +637,7 @@ mod tests {
             "{count} tasks, {bytes} bytes"
         );
         let last = TaskId(ids[99]);
-        assert!(matches!(
-            cache.lookup(|kept| kept.task(last)),
-            Some(Some(_))
-        ));
+        assert!(cache.lookup(|kept| kept.task(last)).is_some());
         cache.forget([&RecordKey::Task(last)]);
         assert!(cache.lookup(|kept| kept.task(last)).is_none());
         // A description longer than the whole budget is not kept.

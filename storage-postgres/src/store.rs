@@ -133,9 +133,7 @@ impl PgStore {
                 Some(
                     listed
                         .iter()
-                        .map(|(id, version)| {
-                            k.task(*id).flatten().filter(|t| t.version == *version)
-                        })
+                        .map(|(id, version)| k.task(*id).filter(|t| t.version == *version))
                         .collect(),
                 )
             })
@@ -445,7 +443,7 @@ impl Store for PgStore {
     }
 
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
-        if let Some(Some(found)) = self.cache().lookup(|k| k.task(id)) {
+        if let Some(found) = self.cache().lookup(|k| k.task(id)) {
             return Ok(Some(found));
         }
         let ticket = self.cache().ticket();
@@ -464,7 +462,7 @@ impl Store for PgStore {
         user: UserId,
     ) -> StoreResult<Option<TaskWithContext>> {
         let cached = self.cache().lookup(|k| {
-            let task = k.task(id).flatten()?;
+            let task = k.task(id)?;
             let project = k.project(task.project_id).flatten()?;
             let membership = k.membership(project.workspace_id, user)?;
             let blockers = k.blockers(id)?;

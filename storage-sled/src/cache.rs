@@ -28,7 +28,6 @@ use tasklane_core::store::{DecodedTasks, Record, RecordKey};
 /// requests is the active users and their projects, far below this).
 const MAX_RECORDS: usize = 16_384;
 
-#[derive(Default)]
 struct Kept {
     /// Records other than tasks.
     records: HashMap<RecordKey, Record>,
@@ -39,7 +38,6 @@ struct Kept {
 }
 
 /// The cache of one store.
-#[derive(Default)]
 pub(crate) struct RecordCache {
     kept: Mutex<Kept>,
 }
