@@ -94,9 +94,12 @@ impl StoredValue for Task {
     }
 }
 
-/// Encodes a record or an event as JSON.
-pub(crate) fn encode_json<T: Serialize>(what: &str, value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| encode_failed(what, e))
+/// Encodes a record or an event as JSON; `what` names it in the error (built only then).
+pub(crate) fn encode_json<T: Serialize>(
+    what: impl FnOnce() -> String,
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| encode_failed(&what(), e))
 }
 
 /// Encodes a task in the binary form ([`TASK_FORMAT_1`]).

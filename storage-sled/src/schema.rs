@@ -214,24 +214,24 @@ pub(crate) fn decode_record(tree: Tree, bytes: &[u8]) -> Result<Record, StoreErr
 pub(crate) fn encode_record(record: &Record) -> Result<Vec<u8>, StoreError> {
     let what = || record.key().to_string();
     match record {
-        Record::User(r) => encode_json(&what(), r),
-        Record::Token(r) => encode_json(&what(), r),
-        Record::Workspace(r) => encode_json(&what(), r),
-        Record::Membership(r) => encode_json(&what(), r),
-        Record::Project(r) => encode_json(&what(), r),
-        Record::TaskCounter(r) => encode_json(&what(), r),
-        Record::Workflow(r) => encode_json(&what(), r),
+        Record::User(r) => encode_json(what, r),
+        Record::Token(r) => encode_json(what, r),
+        Record::Workspace(r) => encode_json(what, r),
+        Record::Membership(r) => encode_json(what, r),
+        Record::Project(r) => encode_json(what, r),
+        Record::TaskCounter(r) => encode_json(what, r),
+        Record::Workflow(r) => encode_json(what, r),
         Record::Task(r) => encode_task(r),
-        Record::Dependency(r) => encode_json(&what(), r),
-        Record::Label(r) => encode_json(&what(), r),
-        Record::Milestone(r) => encode_json(&what(), r),
-        Record::Comment(r) => encode_json(&what(), r),
+        Record::Dependency(r) => encode_json(what, r),
+        Record::Label(r) => encode_json(what, r),
+        Record::Milestone(r) => encode_json(what, r),
+        Record::Comment(r) => encode_json(what, r),
     }
 }
 
 /// Encodes an event for the log (the sequence number is the key, not part of the value).
 pub(crate) fn encode_event(event: &NewEvent) -> Result<Vec<u8>, StoreError> {
-    encode_json("an event", event)
+    encode_json(|| "an event".to_owned(), event)
 }
 
 /// A unique index slot a record claims.

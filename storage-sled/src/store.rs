@@ -464,27 +464,21 @@ impl Inner {
     /// Rewrites every task stored as JSON (schema 3 and older) in the binary form, in batches
     /// (each atomic; a task decodes in either form, so a crash between batches loses nothing).
     fn encode_tasks_in_binary(&self) -> Result<(), SledError> {
-        let space = self.tree(Tree::Tasks);
         let corrupt = |e: StoreError| SledError::Corrupt(e.to_string());
-        let mut batch = sled::Batch::default();
-        let mut len = 0;
-        for item in space.iter() {
+        let mut batch = IndexBatch::new(&self.main);
+        for item in self.tree(Tree::Tasks).iter() {
             let (key, value) = item?;
             if value.first() == Some(&codec::TASK_FORMAT_1) {
                 continue;
             }
             let task: Task = decode(Tree::Tasks, &value).map_err(corrupt)?;
             batch.insert(
-                space.full_key(&key),
-                codec::encode_task(&task).map_err(corrupt)?,
-            );
-            len += 1;
-            if len == 10_000 {
-                self.apply_raw_batch(std::mem::take(&mut batch))?;
-                len = 0;
-            }
+                Tree::Tasks,
+                &key,
+                &codec::encode_task(&task).map_err(corrupt)?,
+            )?;
         }
-        self.apply_raw_batch(batch)?;
+        batch.finish()?;
         self.db.flush()?;
         Ok(())
     }
@@ -1039,7 +1033,8 @@ fn apply_in(w: &mut PendingWrites<'_>, p: &Prepared, last_seq: u64) -> StoreResu
     Ok(seqs)
 }
 
-/// Index entries written in large batches (rebuilding the indexes), claiming unique slots.
+/// Entries written in large batches outside commits (rebuilding the indexes, claiming unique
+/// slots; rewriting records on an upgrade), each batch atomic.
 struct IndexBatch<'a> {
     main: &'a sled::Tree,
     batch: sled::Batch,
