@@ -196,7 +196,9 @@ pub(crate) struct Kept {
     records: HashMap<RecordKey, Entry>,
     /// Token secret hashes to token ids (a token's hash never changes).
     tokens: HashMap<String, TokenId>,
-    /// Each task's blocker edges, as [`tasklane_core::store::Store::blockers_of`] gives them.
+    /// Each task's blocker edges, as [`tasklane_core::store::Store::blockers_of`] gives them;
+    /// only for tasks in `tasks`, and dropped with them, so that the task budget bounds them
+    /// too (a count would make a project larger than it drop and re-read them on every pass).
     blockers: HashMap<TaskId, Vec<Dependency>>,
     /// Each workspace's memberships, as
     /// [`tasklane_core::store::Store::members_of_workspace`] gives them.
@@ -268,6 +270,7 @@ impl Kept {
         match key {
             RecordKey::Task(task) => {
                 self.tasks.forget(task);
+                self.blockers.remove(task);
             }
             RecordKey::Dependency(task, _) => {
                 self.blockers.remove(task);
@@ -298,7 +301,12 @@ impl Keeper<'_> {
     /// Keeps a record.
     pub(crate) fn record(&mut self, record: Record) {
         if let Record::Task(task) = record {
-            self.kept.tasks.keep(task);
+            let Kept {
+                tasks, blockers, ..
+            } = &mut *self.kept;
+            tasks.keep_reporting_drops(task, |dropped| {
+                blockers.remove(dropped);
+            });
             return;
         }
         make_room(&mut self.kept.records, self.capacity);
@@ -319,10 +327,11 @@ impl Keeper<'_> {
         self.kept.tokens.insert(hash.to_owned(), id);
     }
 
-    /// Keeps the blocker edges of `task`.
+    /// Keeps the blocker edges of `task`, if the task itself is kept (keep it first).
     pub(crate) fn blockers(&mut self, task: TaskId, edges: Vec<Dependency>) {
-        make_room(&mut self.kept.blockers, self.capacity);
-        self.kept.blockers.insert(task, edges);
+        if self.kept.tasks.get(&task).is_some() {
+            self.kept.blockers.insert(task, edges);
+        }
     }
 
     /// Keeps the memberships of `workspace`.
@@ -645,5 +654,42 @@ mod tests {
         let ticket = cache.ticket();
         cache.keep(ticket, |k| k.record(Record::Task(task(huge.0, 20 * one))));
         assert!(cache.lookup(|kept| kept.task(huge)).is_none());
+    }
+    #[test]
+    fn blocker_lists_are_kept_with_their_tasks_and_not_counted() {
+        // A capacity far below the tasks kept: blocker lists follow the task budget instead.
+        let one = DecodedTasks::approximate_size(&task(id(), 100));
+        let cache = RecordCache::new(8, 50 * one);
+        cache.lease(Instant::now(), Duration::from_secs(60));
+        let ids: Vec<TaskId> = (0..200).map(|_| TaskId(id())).collect();
+        for &t in &ids {
+            let ticket = cache.ticket();
+            cache.keep(ticket, |k| {
+                k.record(Record::Task(task(t.0, 100)));
+                k.blockers(t, Vec::new());
+            });
+        }
+        let (tasks, lists, every_list_has_its_task) = cache
+            .lookup(|kept| {
+                let with_task = kept.blockers.keys().all(|t| kept.tasks.get(t).is_some());
+                Some((kept.tasks.len(), kept.blockers.len(), with_task))
+            })
+            .unwrap_or_default();
+        assert!(tasks > 8, "{tasks} tasks kept");
+        assert_eq!(
+            lists, tasks,
+            "a blocker list for every kept task and no other"
+        );
+        assert!(every_list_has_its_task);
+        // The list of a task that is not kept is not kept either.
+        let stranger = TaskId(id());
+        let ticket = cache.ticket();
+        cache.keep(ticket, |k| k.blockers(stranger, Vec::new()));
+        assert!(cache.lookup(|kept| kept.blockers(stranger)).is_none());
+        // Forgetting a task forgets its list.
+        let last = ids[199];
+        assert!(cache.lookup(|kept| kept.blockers(last)).is_some());
+        cache.forget([&RecordKey::Task(last)]);
+        assert!(cache.lookup(|kept| kept.blockers(last)).is_none());
     }
 }

@@ -181,8 +181,10 @@ pub struct PgConfig {
     /// [`Store::log_watch`]: tasklane_core::store::Store::log_watch
     pub log_poll_interval_ms: u64,
     /// The most entries the record cache keeps in each of its maps (records: tokens, users,
-    /// memberships, projects and workflows together; token hashes; blocker lists; member
-    /// lists); 0 turns the cache off, tasks included. See the crate
+    /// memberships, projects and workflows together; token hashes; member lists); 0 turns the
+    /// cache off, tasks included. Tasks have a budget of bytes instead
+    /// ([`task_cache_bytes`](Self::task_cache_bytes)), and a task's blocker list is kept only
+    /// while the task is. See the crate
     /// documentation: with the cache on, the store keeps a listener connection open from the
     /// start, and a record another process changed is served at most two
     /// [`log_poll_interval_ms`](Self::log_poll_interval_ms) out of date when that connection

@@ -63,6 +63,12 @@ impl DecodedTasks {
     /// Keeps `task` (replacing a kept one with its id) if it fits in the budget at all,
     /// dropping arbitrary tasks until it fits.
     pub fn keep(&mut self, task: Task) {
+        self.keep_reporting_drops(task, |_| {});
+    }
+
+    /// [`Self::keep`], calling `dropped` with the id of every other task it drops to make room,
+    /// so that a cache can drop what it keeps beside those tasks.
+    pub fn keep_reporting_drops(&mut self, task: Task, mut dropped: impl FnMut(&TaskId)) {
         self.forget(&task.id);
         let size = Self::approximate_size(&task);
         if size > self.budget {
@@ -70,17 +76,18 @@ impl DecodedTasks {
         }
         while self.bytes + size > self.budget && !self.tasks.is_empty() {
             let mut n = 0usize;
-            let mut dropped = 0usize;
-            self.tasks.retain(|_, kept| {
+            let mut dropped_bytes = 0usize;
+            self.tasks.retain(|id, kept| {
                 n += 1;
                 // The first always goes, so that a few large tasks also make room.
                 let keep = n > 1 && !n.is_multiple_of(8);
                 if !keep {
-                    dropped += Self::approximate_size(kept);
+                    dropped_bytes += Self::approximate_size(kept);
+                    dropped(id);
                 }
                 keep
             });
-            self.bytes = self.bytes.saturating_sub(dropped);
+            self.bytes = self.bytes.saturating_sub(dropped_bytes);
         }
         self.bytes += size;
         self.tasks.insert(task.id, task);
@@ -163,6 +170,24 @@ mod tests {
         kept.clear();
         assert!(kept.is_empty());
         assert_eq!(kept.bytes(), 0);
+    }
+
+    #[test]
+    fn every_task_dropped_to_make_room_is_reported() {
+        let one = DecodedTasks::approximate_size(&task(0, 100));
+        let mut kept = DecodedTasks::new(20 * one);
+        let mut dropped = std::collections::HashSet::new();
+        for n in 0..200 {
+            kept.keep_reporting_drops(task(n, 100), |id| {
+                assert!(dropped.insert(*id), "{id:?} reported twice");
+            });
+        }
+        // Every task is either kept or was reported, never both.
+        for n in 0..200 {
+            let id = TaskId(Uuid::from_u128(n));
+            assert_ne!(kept.get(&id).is_some(), dropped.contains(&id), "task {n}");
+        }
+        assert!(!dropped.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! prepared values.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
@@ -45,8 +46,13 @@ impl fmt::Display for Workload {
 pub struct Plan {
     workload: Workload,
     method: Method,
-    /// The request targets, visited in a stride per connection.
+    /// The request targets, visited in one shared stride (see [`Self::request`]).
     targets: Vec<Uri>,
+    /// How many requests all connections together have made: the next one's place in the
+    /// stride.
+    made: AtomicU64,
+    /// The stride: a large prime that does not divide the number of targets.
+    stride: u64,
     host: HeaderValue,
     authorization: Option<HeaderValue>,
     /// For pages: how many items each answer must hold.
@@ -122,10 +128,13 @@ impl Plan {
             .into_iter()
             .map(|p| p.parse::<Uri>())
             .collect::<Result<Vec<_>, _>>()?;
+        let stride = stride_for(targets.len() as u64);
         Ok(Plan {
             workload,
             method,
             targets,
+            made: AtomicU64::new(0),
+            stride,
             host,
             authorization,
             page_size,
@@ -147,11 +156,15 @@ impl Plan {
         (self.workload == Workload::Page).then_some(self.page_size)
     }
 
-    /// The `n`-th request of `connection`. Connections start at different targets and step by
-    /// a large prime, so together they spread over all of them.
+    /// The `n`-th request of `connection`. All connections together walk the targets in one
+    /// stride by a large prime, so any `len` consecutive requests visit every target once (a
+    /// cache in the server is full after one pass, as it would be after a random sample of
+    /// about four times as many).
     pub fn request(&self, connection: usize, n: u64) -> OutgoingRequest {
         let len = self.targets.len() as u64;
-        let at = (connection as u64 * 7_919 + n * 104_729) % len;
+        let k = self.made.fetch_add(1, Relaxed) % len;
+        // Below 2^64: both factors are below `len` and the stride (u64), taken as u128.
+        let at = (u128::from(k) * u128::from(self.stride) % u128::from(len)) as u64;
         self.request_to(at as usize, connection, n)
     }
 
@@ -184,6 +197,16 @@ fn bearer(seed: &SeedFile) -> Result<HeaderValue, Failure> {
     let mut value = HeaderValue::from_str(&format!("Bearer {}", seed.token))?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// A prime from 104,729 up that does not divide `len`, so that stepping by it modulo `len`
+/// visits every index once per `len` steps.
+fn stride_for(len: u64) -> u64 {
+    const PRIMES: [u64; 3] = [104_729, 104_723, 104_717];
+    PRIMES
+        .into_iter()
+        .find(|p| !len.is_multiple_of(*p))
+        .unwrap_or(1)
 }
 
 #[cfg(test)]
@@ -246,14 +269,31 @@ mod tests {
     }
 
     #[test]
-    fn connections_spread_over_every_task() {
+    fn connections_together_visit_every_task_once_per_pass() {
         let plan = Plan::new(Workload::GetTask, Some(&seed()), "h:1", 25, None).unwrap();
-        let mut seen: Vec<String> = (0..10)
-            .map(|n| plan.request(0, n).uri().to_string())
-            .collect();
-        seen.sort();
-        seen.dedup();
-        assert_eq!(seen.len(), 10);
+        let len = plan.target_count();
+        assert!(len > 1);
+        for pass in 0..2 {
+            // Connections take turns unevenly, as they do under load.
+            let mut seen: Vec<String> = (0..len)
+                .map(|k| {
+                    plan.request(k % 3, (pass * len + k) as u64)
+                        .uri()
+                        .to_string()
+                })
+                .collect();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len(), len, "pass {pass}");
+        }
+    }
+
+    #[test]
+    fn the_stride_never_divides_the_targets() {
+        for len in [1, 2, 7, 100_000, 104_729, 104_729 * 104_723] {
+            let stride = stride_for(len);
+            assert!(len == 1 || !len.is_multiple_of(stride), "{len}: {stride}");
+        }
     }
 
     #[test]
