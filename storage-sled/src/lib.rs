@@ -24,7 +24,7 @@
 //! per-workspace, per-project and per-task indexes, `meta` with the schema version and the
 //! user count, and `idempotency_keys` (outside commits: each change is one compare-and-swap,
 //! see module `idempotency`); each key starts with its space's byte (module `space`). One tree, rather than a
-//! tree per space, makes a commit one sled batch, which sled applies atomically, also across a
+//! tree per space, makes a group of commits one sled batch, which sled applies atomically, also across a
 //! crash, at a fraction of the cost of a multi-tree transaction.
 //!
 //! Index keys are order-preserving byte encodings of their parts. Unique indexes (users by
@@ -40,13 +40,17 @@
 //! ## Commits
 //!
 //! The caller encodes its commit (records, index entries, events) and hands it to the store's
-//! applier thread, which applies commits one at a time, in arrival order: it checks each
-//! write's expected version against the stored record, removes the old record's index entries
-//! and claims the new ones (a taken unique slot fails with
+//! applier thread, which applies commits in arrival order: for each it checks every write's
+//! expected version against the stored record, removes the old record's index entries and
+//! claims the new ones (a taken unique slot fails with
 //! [`StoreError::Duplicate`](tasklane_core::store::StoreError) naming `email`, `key`, `number`,
-//! `label` or `token`, as the reference store does), appends the events with the next sequence
-//! numbers, and writes all of it as one batch; all of it is applied or none. One applier makes
-//! the log's order the commit order without a lock contended by every writer.
+//! `label` or `token`, as the reference store does) and appends the events with the next
+//! sequence numbers. The commits waiting for the applier are written together as one sled
+//! batch, each checked against what those before it wrote; one that fails its checks is left
+//! out with its error, and the batch is applied all or none, also across a crash (sled seals
+//! and writes its log buffer twice for every batch, so one batch per commit cost more than the
+//! commits themselves). One applier makes the log's order the commit order without a lock
+//! contended by every writer.
 //!
 //! Task numbers are handed out from a counter cached in memory per project (loaded on first
 //! use); the commit that creates a task also writes its project's counter, so the counter on

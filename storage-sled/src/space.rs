@@ -4,7 +4,7 @@
 //! Every key of the store starts with one byte naming its [`Tree`]; a [`Space`] adds that byte
 //! to the keys it is given and takes it off the keys it returns, so the rest of the crate reads
 //! and writes a space as if it were a tree of its own. Keeping everything in one sled tree
-//! makes a commit one [`sled::Batch`], which sled applies atomically (also across a crash)
+//! makes a group of commits one [`sled::Batch`], which sled applies atomically (also across a crash)
 //! without a multi-tree transaction: measured on the commit path, a transaction over the ~17
 //! trees a task creation touches cost about 70 % more than the same writes as one batch.
 

@@ -715,13 +715,28 @@ impl Inner {
         self.durability
     }
 
-    /// Applies a prepared commit (on the pipeline's applier thread). Returns its receipt and
-    /// the last seq applied with it.
-    pub(crate) fn apply_commit(&self, prepared: &Prepared) -> StoreResult<(CommitReceipt, u64)> {
+    /// Applies prepared commits, in order, as one sled batch (on the pipeline's applier
+    /// thread). Each commit is checked against the state its predecessors in `group` leave, and
+    /// one that fails its checks is left out with its error; the others are written together,
+    /// all or none, also across a crash. Returns each commit's receipt and the last seq of the
+    /// whole group (visible once a flush covers it), or its error.
+    ///
+    /// One batch per group rather than per commit: sled seals and writes its log buffer twice
+    /// for every batch, whatever the flush policy, which made those writes cost more than the
+    /// commits themselves (see docs/BENCHMARKS.md, "Commits applied in groups").
+    pub(crate) fn apply_commits(
+        &self,
+        group: &[&Prepared],
+    ) -> Vec<StoreResult<(CommitReceipt, u64)>> {
         let serial = self.commit_lock.write().unwrap_or_else(|e| e.into_inner());
-        let seqs = self.apply(prepared, self.last_seq.load(SeqCst))?;
+        let outcomes = self.apply(group, self.last_seq.load(SeqCst));
         let mut visible_now = None;
-        if let Some(&last) = seqs.last() {
+        let last = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok())
+            .filter_map(|seqs| seqs.last().copied())
+            .max();
+        if let Some(last) = last {
             self.last_seq.store(last, SeqCst);
             if self.durability != Durability::Flush {
                 self.visible_seq.store(last, SeqCst);
@@ -730,11 +745,14 @@ impl Inner {
         }
         let through_seq = self.last_seq.load(SeqCst);
         drop(serial);
-        // Outside the commit lock: waking watchers never delays the next commit's batch.
+        // Outside the commit lock: waking watchers never delays the next group's batch.
         if let Some(last) = visible_now {
             self.log_watch.advance(last);
         }
-        Ok((CommitReceipt { seqs }, through_seq))
+        outcomes
+            .into_iter()
+            .map(|o| o.map(|seqs| (CommitReceipt { seqs }, through_seq)))
+            .collect()
     }
 
     /// Flushes everything applied so far (on the pipeline's flusher thread).
@@ -748,43 +766,82 @@ impl Inner {
         self.log_watch.advance(seq);
     }
 
-    /// Applies the commit as one sled batch, appending its events after `last_seq`, and brings
-    /// the cached task counters up to date. Returns the events' sequence numbers. The caller
-    /// holds `commit_lock`.
-    fn apply(&self, prepared: &Prepared, last_seq: u64) -> StoreResult<Vec<u64>> {
+    /// Applies `group` as one sled batch, each commit appending its events after the last seq
+    /// of those before it (from `last_seq`), and brings the cached task counters up to date.
+    /// Returns each commit's events' sequence numbers, or its error. The caller holds
+    /// `commit_lock`.
+    fn apply(&self, group: &[&Prepared], last_seq: u64) -> Vec<StoreResult<Vec<u64>>> {
         let mut counters = lock(&self.counters);
-        let (batch, seqs) = {
-            let mut pending = PendingWrites::new(self, &counters);
-            let seqs = apply_in(&mut pending, prepared, last_seq)?;
-            (pending.into_batch(), seqs)
-        };
+        let mut written = Writes::new();
+        let mut outcomes = Vec::with_capacity(group.len());
+        let mut last_seq = last_seq;
+        for prepared in group {
+            let mut pending = PendingWrites::new(self, &counters, &written);
+            match apply_in(&mut pending, prepared, last_seq) {
+                Ok(seqs) => {
+                    let own = pending.writes;
+                    written.extend(own);
+                    last_seq = seqs.last().copied().unwrap_or(last_seq);
+                    // The next commits of the group see this one's counters, as they would
+                    // after its own batch.
+                    note_counters(&mut counters, prepared);
+                    outcomes.push(Ok(seqs));
+                }
+                Err(e) => outcomes.push(Err(e)),
+            }
+        }
+        if written.is_empty() {
+            return outcomes;
+        }
+        let applied: Vec<&Prepared> = group
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.is_ok())
+            .map(|(p, _)| *p)
+            .collect();
+        let keys = || applied.iter().flat_map(|p| p.writes.iter());
         self.generation.fetch_add(1, SeqCst);
         // Before the batch: once the new records are in sled, no reader may find the old ones
         // in the cache.
-        self.cache.forget(prepared.writes.iter().map(|w| &w.key));
-        self.blocked.note_written(
-            prepared
-                .writes
-                .iter()
-                .filter(|w| w.record.is_some())
-                .map(|w| &w.key),
-        );
-        let applied = self.main.apply_batch(batch);
+        self.cache.forget(keys().map(|w| &w.key));
+        self.blocked
+            .note_written(keys().filter(|w| w.record.is_some()).map(|w| &w.key));
+        let mut batch = sled::Batch::default();
+        for (key, value) in written {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+        }
+        let result = self.main.apply_batch(batch);
         self.generation.fetch_add(1, SeqCst);
-        applied.map_err(from_sled)?;
-        for w in &prepared.writes {
-            if let RecordKey::TaskCounter(project) = w.key {
-                match &w.record {
-                    Some(Record::TaskCounter(c)) => {
-                        counters.insert(project, c.clone());
-                    }
-                    _ => {
-                        counters.remove(&project);
-                    }
+        if let Err(e) = result {
+            // Nothing of the group was written: the counters noted above are unknown now, and
+            // are read again from sled when next needed.
+            counters.clear();
+            let e = from_sled(e);
+            return outcomes
+                .into_iter()
+                .map(|o| o.and_then(|_| Err(e.clone())))
+                .collect();
+        }
+        outcomes
+    }
+}
+
+/// Brings the cached task counters up to date with the counter records `prepared` writes.
+fn note_counters(counters: &mut HashMap<ProjectId, TaskCounter>, prepared: &Prepared) {
+    for w in &prepared.writes {
+        if let RecordKey::TaskCounter(project) = w.key {
+            match &w.record {
+                Some(Record::TaskCounter(c)) => {
+                    counters.insert(project, c.clone());
+                }
+                _ => {
+                    counters.remove(&project);
                 }
             }
         }
-        Ok(seqs)
     }
 }
 
@@ -860,26 +917,36 @@ pub(crate) fn prepare(commit: &Commit) -> StoreResult<Prepared> {
     Ok(Prepared { writes, events })
 }
 
-/// The writes of one commit before they are applied: reads made while applying it see them
-/// (and the cached task counters), and they become one atomic sled batch.
+/// Full sled keys to their new value (`None`: removed).
+type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// The writes of one commit before they are applied: reads made while applying it see them,
+/// then those of the commits before it in its group (`below`), then sled (and the cached task
+/// counters); the group's writes become one atomic sled batch.
 struct PendingWrites<'a> {
     inner: &'a Inner,
     counters: &'a HashMap<ProjectId, TaskCounter>,
-    /// Full sled keys to their new value (`None`: removed).
-    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    below: &'a Writes,
+    writes: Writes,
 }
 
 impl<'a> PendingWrites<'a> {
-    fn new(inner: &'a Inner, counters: &'a HashMap<ProjectId, TaskCounter>) -> Self {
+    fn new(
+        inner: &'a Inner,
+        counters: &'a HashMap<ProjectId, TaskCounter>,
+        below: &'a Writes,
+    ) -> Self {
         PendingWrites {
             inner,
             counters,
+            below,
             writes: BTreeMap::new(),
         }
     }
 
     fn get(&self, t: Tree, key: &[u8]) -> StoreResult<Option<IVec>> {
-        match self.writes.get(&full_key(t.byte(), key)) {
+        let full = full_key(t.byte(), key);
+        match self.writes.get(&full).or_else(|| self.below.get(&full)) {
             Some(pending) => Ok(pending.as_deref().map(IVec::from)),
             None => self.inner.tree(t).get(key).map_err(from_sled),
         }
@@ -907,17 +974,6 @@ impl<'a> PendingWrites<'a> {
 
     fn remove(&mut self, t: Tree, key: &[u8]) {
         self.writes.insert(full_key(t.byte(), key), None);
-    }
-
-    fn into_batch(self) -> sled::Batch {
-        let mut batch = sled::Batch::default();
-        for (key, value) in self.writes {
-            match value {
-                Some(v) => batch.insert(key, v),
-                None => batch.remove(key),
-            }
-        }
-        batch
     }
 }
 
@@ -1435,5 +1491,76 @@ impl Store for SledStore {
 
     async fn purge_idempotency_keys(&self, now: time::OffsetDateTime) -> StoreResult<u64> {
         crate::idempotency::purge(&self.inner, now).await
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use tasklane_core::ids::UserId;
+    use tasklane_core::model::User;
+    use tasklane_core::store::{Commit, Record, Store, StoreError};
+
+    use super::{prepare, Prepared, SledStore};
+
+    fn user(email: &str) -> User {
+        User {
+            id: UserId(uuid::Uuid::now_v7()),
+            email: email.to_owned(),
+            name: email.to_owned(),
+            password_hash: String::new(),
+            is_server_admin: false,
+            disabled: false,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            version: 1,
+        }
+    }
+
+    fn insert(u: &User) -> Prepared {
+        let mut commit = Commit::new();
+        commit.insert(Record::User(u.clone()));
+        prepare(&commit).expect("prepares")
+    }
+
+    /// Commits applied as one group behave as if applied one after the other: each is checked
+    /// against what those before it wrote, and one that fails leaves the others whole.
+    #[tokio::test]
+    async fn a_group_is_checked_commit_by_commit_and_written_together() {
+        let store = SledStore::temporary().expect("store");
+        let ann = user("ann@example.com");
+        let ann_again = ann.clone();
+        let ann_twin = user("ANN@example.com");
+        let bob = user("bob@example.com");
+        let group = [
+            insert(&ann),
+            insert(&ann_again),
+            insert(&ann_twin),
+            insert(&bob),
+        ];
+        let refs: Vec<&Prepared> = group.iter().collect();
+        let results = store.inner.apply_commits(&refs);
+        assert!(results[0].is_ok());
+        assert!(
+            matches!(results[1], Err(StoreError::VersionConflict { .. })),
+            "{:?}",
+            results[1]
+        );
+        assert!(
+            matches!(&results[2], Err(StoreError::Duplicate { field, .. }) if field == "email"),
+            "{:?}",
+            results[2]
+        );
+        assert!(results[3].is_ok());
+        assert_eq!(store.user(ann.id).await.unwrap(), Some(ann.clone()));
+        assert_eq!(store.user(bob.id).await.unwrap(), Some(bob.clone()));
+        assert_eq!(store.user(ann_twin.id).await.unwrap(), None);
+        assert_eq!(
+            store.user_by_email("ann@example.com").await.unwrap(),
+            Some(ann)
+        );
+        assert_eq!(store.user_count().await.unwrap(), 2);
+        // A group in which every commit fails writes nothing.
+        let results = store.inner.apply_commits(&[&insert(&bob)]);
+        assert!(results[0].is_err());
+        assert_eq!(store.user_count().await.unwrap(), 2);
     }
 }
