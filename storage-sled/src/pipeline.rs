@@ -14,9 +14,11 @@
 //! hop per commit: measured with 16 writers, most of the CPU time of the old path went to
 //! waking and switching threads rather than to sled.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tasklane_core::store::{CommitReceipt, StoreError, StoreResult};
 use tokio::sync::oneshot;
@@ -53,14 +55,16 @@ impl CommitPipeline {
     pub(crate) fn start(inner: Arc<Inner>) -> std::io::Result<CommitPipeline> {
         let (jobs, job_queue) = mpsc::channel::<Job>();
         let mut threads = Vec::with_capacity(2);
+        let flushing = Arc::new(AtomicBool::new(false));
         let flushes = match inner.durability() {
             Durability::Flush => {
                 let (applied, applied_queue) = mpsc::channel::<Vec<Applied>>();
                 let flusher = Arc::clone(&inner);
+                let flushing = Arc::clone(&flushing);
                 threads.push(
                     std::thread::Builder::new()
                         .name("tasklane-sled-flush".into())
-                        .spawn(move || flush_loop(&flusher, applied_queue))?,
+                        .spawn(move || flush_loop(&flusher, applied_queue, &flushing))?,
                 );
                 Some(applied)
             }
@@ -69,7 +73,7 @@ impl CommitPipeline {
         threads.push(
             std::thread::Builder::new()
                 .name("tasklane-sled-apply".into())
-                .spawn(move || apply_loop(&inner, job_queue, flushes))?,
+                .spawn(move || apply_loop(&inner, job_queue, flushes, &flushing))?,
         );
         Ok(CommitPipeline {
             jobs: Mutex::new(Some(jobs)),
@@ -113,7 +117,15 @@ const MAX_GROUP: usize = 256;
 /// The most commits applied as one batch.
 const MAX_BATCH: usize = 64;
 
-fn apply_loop(inner: &Inner, jobs: Receiver<Job>, flushes: Option<Sender<Vec<Applied>>>) {
+/// While a flush runs, the applier waits this long at a time for more commits to join its batch.
+const GATHER_STEP: Duration = Duration::from_micros(50);
+
+fn apply_loop(
+    inner: &Inner,
+    jobs: Receiver<Job>,
+    flushes: Option<Sender<Vec<Applied>>>,
+    flushing: &AtomicBool,
+) {
     let mut group: Vec<Applied> = Vec::new();
     loop {
         // Hand the applied commits to the flusher when no other commit is waiting to be applied:
@@ -131,11 +143,19 @@ fn apply_loop(inner: &Inner, jobs: Receiver<Job>, flushes: Option<Sender<Vec<App
             }
             Err(mpsc::TryRecvError::Disconnected) => break,
         };
-        // Every commit already waiting joins this batch.
+        // Every commit already waiting joins this batch, and while a flush runs (so that these
+        // commits wait for the next one anyway) those arriving meanwhile.
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
                 Ok(job) => batch.push(job),
+                Err(mpsc::TryRecvError::Empty) if flushing.load(Ordering::SeqCst) => {
+                    match jobs.recv_timeout(GATHER_STEP) {
+                        Ok(job) => batch.push(job),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                }
                 Err(_) => break,
             }
         }
@@ -181,13 +201,16 @@ fn hand_over(flushes: &Sender<Vec<Applied>>, group: &mut Vec<Applied>) {
     }
 }
 
-fn flush_loop(inner: &Inner, applied: Receiver<Vec<Applied>>) {
+fn flush_loop(inner: &Inner, applied: Receiver<Vec<Applied>>, flushing: &AtomicBool) {
     while let Ok(mut group) = applied.recv() {
         // Everything queued was applied before this flush starts, so the flush covers it.
         for more in applied.try_iter() {
             group.extend(more);
         }
-        match inner.flush_applied() {
+        flushing.store(true, Ordering::SeqCst);
+        let flushed = inner.flush_applied();
+        flushing.store(false, Ordering::SeqCst);
+        match flushed {
             Ok(_) => {
                 let through = group.iter().map(|a| a.through_seq).max().unwrap_or(0);
                 inner.make_visible(through);

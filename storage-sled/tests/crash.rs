@@ -398,6 +398,20 @@ fn spawn_child(dir: &Path, seed: u64) -> std::process::Child {
         .expect("spawn child")
 }
 
+/// The names and sizes of the files in `dir`, for a failure's message.
+fn files_in(dir: &Path) -> Vec<(String, u64)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+            (e.file_name().to_string_lossy().into_owned(), size)
+        })
+        .collect()
+}
+
 #[test]
 fn acknowledged_commits_survive_kill_9() {
     let seed: u64 = env_or(
@@ -489,8 +503,12 @@ fn acknowledged_commits_survive_kill_9() {
         for line in lines.iter().filter(|l| l.starts_with("ACK ")) {
             acks.record(line);
         }
-        let store = SledStore::open(SledConfig::new(dir.path()))
-            .unwrap_or_else(|e| panic!("round {round}: reopen after kill: {e}"));
+        let store = SledStore::open(SledConfig::new(dir.path())).unwrap_or_else(|e| {
+            panic!(
+                "round {round}: reopen after kill: {e}; the directory holds {:?}",
+                files_in(dir.path())
+            )
+        });
         runtime.block_on(verify(&store, &acks, round));
         drop(store);
         eprintln!(

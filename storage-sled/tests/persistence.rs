@@ -470,3 +470,38 @@ fn a_key_written_twice_in_one_commit_behaves_as_in_the_reference() {
         assert_same_reads(&memory, &sled).await;
     });
 }
+
+/// sled 0.34.7 opens the last `snap.*` file by name, an unfinished `snap.<lsn>.generating`
+/// included: a process killed while sled wrote a snapshot left a directory sled refused with
+/// "Read corrupted data". The store removes such files before sled opens the directory.
+#[test]
+fn an_unfinished_snapshot_left_by_a_killed_process_is_ignored() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryStore::new();
+        let n = numbers(11, 20_000);
+        let mut d = Dice::new(&n);
+        drop({
+            let sled = open(dir.path());
+            drive(&mut d, &memory, &sled, 100).await;
+            sled
+        });
+        // A torn snapshot that sorts after every real one.
+        let torn = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
+        std::fs::write(&torn, b"a snapshot cut short by kill -9").unwrap();
+        {
+            // sled alone cannot open the directory now.
+            let refused = sled::Config::new().path(dir.path()).open();
+            assert!(
+                matches!(refused, Err(sled::Error::Corruption { .. })),
+                "{refused:?}"
+            );
+        }
+        let sled = open(dir.path());
+        assert!(!torn.exists(), "the unfinished snapshot is removed");
+        assert_same_reads(&memory, &sled).await;
+        // The store goes on from there.
+        drive(&mut d, &memory, &sled, 50).await;
+        assert_same_reads(&memory, &sled).await;
+    });
+}
