@@ -15,7 +15,9 @@ use crate::store::{with_store, Backend};
 pub async fn run(settings: Settings) -> Result<(), Error> {
     let backend = Backend::open(&settings).await?;
     let described = backend.describe(&settings);
-    let served = with_store!(&backend, store => serve(store.clone(), &settings, &described).await);
+    let report = report_store_figures(&backend);
+    let served =
+        with_store!(&backend, store => serve(store.clone(), &settings, &described, report).await);
     // Flush (sled) or close the pool (PostgreSQL) even when serving failed.
     let closed = backend.close().await;
     served?;
@@ -24,7 +26,12 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
     Ok(())
 }
 
-async fn serve<S: Store>(store: S, settings: &Settings, described: &str) -> Result<(), Error> {
+async fn serve<S: Store>(
+    store: S,
+    settings: &Settings,
+    described: &str,
+    report: impl std::future::Future<Output = std::convert::Infallible>,
+) -> Result<(), Error> {
     let engine = Engine::builder(store)
         .config(settings.engine_config())
         .build();
@@ -74,12 +81,47 @@ async fn serve<S: Store>(store: S, settings: &Settings, described: &str) -> Resu
     tokio::select! {
         served = server => served.map_err(Error::io("the server failed"))?,
         never = anchor_the_timer_wheel() => match never {},
+        never = report => match never {},
         () = deadline => tracing::warn!(
             grace_secs = grace.as_secs(),
             "requests still in flight after the grace period; stopping without them"
         ),
     }
     Ok(())
+}
+
+/// Copies the store's own figures into `/metrics` every second, for as long as the server runs.
+/// PostgreSQL: its record cache, `tasklane_store_cache_lookups_total{result="hit"|"miss"}` and
+/// `tasklane_store_cache_serving` (1 while its listener keeps it coherent). sled reports none.
+async fn report_store_figures(backend: &Backend) -> std::convert::Infallible {
+    match backend {
+        Backend::Sled(_) => std::future::pending().await,
+        #[cfg(feature = "postgres")]
+        Backend::Postgres(store) => {
+            metrics::describe_counter!(
+                "tasklane_store_cache_lookups_total",
+                "Reads the PostgreSQL store's record cache answered (result=hit) or sent to the \
+                 database while it served (result=miss)."
+            );
+            metrics::describe_gauge!(
+                "tasklane_store_cache_serving",
+                "1 while the PostgreSQL store's record cache serves (its listener is heard), else 0."
+            );
+            let hits = metrics::counter!("tasklane_store_cache_lookups_total", "result" => "hit");
+            let misses =
+                metrics::counter!("tasklane_store_cache_lookups_total", "result" => "miss");
+            let serving = metrics::gauge!("tasklane_store_cache_serving");
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let stats = store.record_cache_stats();
+                hits.absolute(stats.hits);
+                misses.absolute(stats.misses);
+                serving.set(if stats.serving { 1.0 } else { 0.0 });
+            }
+        }
+    }
 }
 
 /// Keeps one timer a second in Tokio's timer wheel, for as long as the server runs.

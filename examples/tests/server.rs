@@ -952,7 +952,7 @@ mod postgres {
             None,
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
-        s.expect(
+        let bob = s.expect(
             s.call(
                 "POST",
                 "/auth/login",
@@ -962,6 +962,37 @@ mod postgres {
             .await,
             200,
         );
+        let bob_token = bob["token"].as_str().expect("a token").to_owned();
+        // The record cache's figures reach /metrics (copied every second); Bob's reads of his
+        // account are answered from it once it serves.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            s.expect(s.call("GET", "/me", Some(&bob_token), None).await, 200);
+            let metrics = s
+                .http
+                .get(format!("{}/metrics", s.base))
+                .send()
+                .await
+                .expect("the server answers")
+                .text()
+                .await
+                .expect("a body");
+            let hit = metrics
+                .lines()
+                .find(|l| l.starts_with("tasklane_store_cache_lookups_total{result=\"hit\"}"));
+            let hits: u64 = hit
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if hits > 0 && metrics.contains("tasklane_store_cache_serving 1") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no cache figures in /metrics:\n{metrics}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         let out = run(&["admin", "export", "--database-url", &url], &env, None);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let export: Value = serde_json::from_slice(&out.stdout).unwrap();
