@@ -66,7 +66,7 @@ impl Backend {
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres(store) => {
-                store.pool().close().await;
+                store.close().await;
                 Ok(())
             }
         }

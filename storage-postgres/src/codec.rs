@@ -53,6 +53,28 @@ pub(crate) fn fold(text: &str) -> String {
     text.to_lowercase()
 }
 
+/// JSON text already serialized, bound as a `jsonb` parameter without being parsed or
+/// serialized again in the process (PostgreSQL parses it).
+pub(crate) struct JsonbText(pub String);
+
+impl sqlx::Type<sqlx::Postgres> for JsonbText {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <sqlx::types::Json<()> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for JsonbText {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        // The version byte of PostgreSQL's binary `jsonb` format, then the text.
+        buf.push(1);
+        buf.extend_from_slice(self.0.as_bytes());
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

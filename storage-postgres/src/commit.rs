@@ -20,12 +20,16 @@
 //!
 //! Because the log lock is held through `COMMIT`, and so through the WAL flush, transactions
 //! with events are serialised: one flush each. To keep PostgreSQL's group commit, commits
-//! arriving while others run are queued and executed together, in arrival order, by two
-//! committer tasks, each taking every queued commit into one transaction: one lock, one flush
-//! for the group, records and events of all of them visible at once. A group writes its records
-//! with one statement per table and kind of write (inserts, updates, deletes) from JSON rows;
-//! the row counts of updates and deletes check the expected versions. (A commit alone with three
-//! or more writes is tried in bulk too.) A group is all or
+//! arriving while others run are queued and executed together, in arrival order, by a
+//! committer task that takes every queued commit into one transaction: one lock, one flush for
+//! the group, records and events of all of them visible at once. The committer has a
+//! connection of its own, which plans its statements once (`plan_cache_mode =
+//! force_generic_plan`, see `commit_pool` in the crate root). A group of inserts with events
+//! is one statement whose rows the callers encoded as JSON before queueing
+//! ([`EncodedInserts`]), and it takes the log's lock only once its rows are written. Other
+//! groups write their records with one statement per table and kind of write (inserts,
+//! updates, deletes) from JSON rows; the row counts of updates and deletes check the expected
+//! versions. (A commit alone with three or more writes is tried in bulk too.) A group is all or
 //! nothing, so a failing commit is isolated: when anything in the group fails, the group is
 //! rolled back and its commits run one by one, in queue order, each getting its own outcome.
 //! Only a connection lost during `COMMIT` (outcome unknown) is never re-run; every commit of the
@@ -108,10 +112,25 @@ RETURNING seq"
 /// new last seq and the announcement included, delivered at the statement's implicit commit),
 /// as common table expressions after the inserts, with its parameters numbered from `{p}` on
 /// (the announcement is `{p + 7}`).
-fn append_events_ctes(p: usize) -> String {
+///
+/// `inserted` names the insert expressions (each `RETURNING 1`): the log's lock is taken only
+/// once they have run, so that a group writes its records while another group holds the lock,
+/// and the lock is held for the event append and the commit alone. (PostgreSQL would otherwise
+/// run the expressions nobody reads at the end of the statement, after taking the lock.)
+fn append_events_ctes(p: usize, inserted: &[String]) -> String {
+    let written = if inserted.is_empty() {
+        "0".to_owned()
+    } else {
+        inserted
+            .iter()
+            .map(|name| format!("(SELECT count(*) FROM {name})"))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
     format!(
         "log_lock AS MATERIALIZED (
     SELECT pg_advisory_xact_lock(1952543, hashtext(current_schema()))
+    WHERE {written} >= 0
 ),
 bump AS (
     UPDATE event_log SET last_seq = last_seq + ${p}
@@ -225,7 +244,7 @@ async fn try_commit(
 ) -> Result<CommitReceipt, Failure> {
     // Inserts with events go as one statement first; if that fails for any reason, in a
     // transaction, which tells exactly which write fails and how.
-    match one_statement(pool, &[commit]).await {
+    match one_statement(pool, &[commit], &[]).await {
         Some(Ok(mut receipts)) => {
             counters
                 .single_statement_commits
@@ -468,58 +487,106 @@ async fn apply_bulk(
     Ok(())
 }
 
+/// The rows a commit of inserts only writes, as JSON text, each with the index of its table in
+/// [`records::ALL`]. A committer encodes them in the caller's task, before the commit joins the
+/// queue, so that the serial work of a group is only to join them (see [`one_statement`]).
+pub(crate) struct EncodedInserts {
+    rows: Vec<(usize, String)>,
+}
+
+impl EncodedInserts {
+    /// The rows of `commit`; `None` when it has a write other than an insert, so that it cannot
+    /// go as one statement.
+    fn of(commit: &Commit) -> Option<StoreResult<Self>> {
+        let mut rows = Vec::with_capacity(commit.writes.len());
+        for write in &commit.writes {
+            let Write::Put {
+                record,
+                expected: Expected::Absent,
+            } = write
+            else {
+                return None;
+            };
+            let table = records::index_of(table_of(&record.key()));
+            let row = match row_json(record) {
+                Ok(row) => row.to_string(),
+                Err(e) => return Some(Err(e)),
+            };
+            rows.push((table, row));
+        }
+        Some(Ok(Self { rows }))
+    }
+}
+
 /// Runs a group that only inserts records and appends events as one statement, in a transaction
 /// of its own (one round trip instead of `BEGIN`, a statement per table, the events and
 /// `COMMIT`): the inserts and the event append are common table expressions of one `INSERT`, and
 /// the log's advisory lock is held until the statement's implicit commit, as in the transaction
-/// path. `None` when the group has other writes, or no events, and must take the transaction
-/// path. A database error means nothing was applied (the caller then runs the commits one by one,
-/// which reports exactly what failed); a lost connection means the outcome is unknown.
+/// path. `encoded` holds the commits' rows when they were encoded before (one per commit, or
+/// empty). `None` when the group has other writes, writes one record twice, or has no events,
+/// and must take the transaction path. A database error means nothing was applied (the caller
+/// then runs the commits one by one, which reports exactly what failed); a lost connection means
+/// the outcome is unknown.
 async fn one_statement(
     pool: &PgPool,
     commits: &[&Commit],
+    encoded: &[Option<&EncodedInserts>],
 ) -> Option<Result<Vec<CommitReceipt>, Failure>> {
     let events: Vec<&NewEvent> = commits.iter().flat_map(|c| c.events.iter()).collect();
     if events.is_empty() {
         return None;
     }
-    let tables = records::ALL.len();
-    let mut inserts: Vec<Vec<serde_json::Value>> = vec![Vec::new(); tables];
     let mut seen = HashSet::new();
-    for write in commits.iter().flat_map(|c| c.writes.iter()) {
-        match write {
-            Write::Put {
-                record,
-                expected: Expected::Absent,
-            } if seen.insert(record.key()) => {
-                let table = records::index_of(table_of(&record.key()));
-                match row_json(record) {
-                    Ok(row) => inserts[table].push(row),
-                    Err(e) => return Some(Err(Failure::Fail(e))),
+    if !commits
+        .iter()
+        .flat_map(|c| c.writes.iter())
+        .all(|write| seen.insert(write.key()))
+    {
+        return None;
+    }
+    // Each table's rows as one JSON array.
+    let mut arrays: Vec<String> = vec![String::new(); records::ALL.len()];
+    for (k, commit) in commits.iter().enumerate() {
+        let made;
+        let rows = match encoded.get(k).copied().flatten() {
+            Some(rows) => rows,
+            None => match EncodedInserts::of(commit)? {
+                Ok(rows) => {
+                    made = rows;
+                    &made
                 }
-            }
-            _ => return None,
+                Err(e) => return Some(Err(Failure::Fail(e))),
+            },
+        };
+        for (table, row) in &rows.rows {
+            let array = &mut arrays[*table];
+            array.push(if array.is_empty() { '[' } else { ',' });
+            array.push_str(row);
         }
     }
     let mut ctes = Vec::new();
+    let mut inserted = Vec::new();
     let mut batches = Vec::new();
     for (i, table) in records::ALL.iter().enumerate() {
-        let rows = std::mem::take(&mut inserts[i]);
-        if rows.is_empty() {
+        let mut array = std::mem::take(&mut arrays[i]);
+        if array.is_empty() {
             continue;
         }
+        array.push(']');
         let insert = statements_of(table)
             .insert
             .replace("$1::jsonb", &format!("${}::jsonb", batches.len() + 1));
-        ctes.push(format!("inserted_{i} AS ({insert})"));
-        batches.push(rows);
+        let name = format!("inserted_{i}");
+        ctes.push(format!("{name} AS ({insert} RETURNING 1)"));
+        inserted.push(name);
+        batches.push(array);
     }
-    ctes.push(append_events_ctes(batches.len() + 1));
+    ctes.push(append_events_ctes(batches.len() + 1, &inserted));
     let sql = format!("WITH {}", ctes.join(",\n"));
     // Built from the fixed statements of the tables: no input reaches the text.
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for rows_of_table in batches {
-        q = q.bind(rows(rows_of_table));
+    for array in batches {
+        q = q.bind(codec::JsonbText(array));
     }
     let announcement = cache::announcement(commits);
     let result = match bind_events(q, &events)
@@ -528,7 +595,10 @@ async fn one_statement(
         .await
     {
         Ok(rows) => rows,
-        Err(e @ sqlx::Error::Database(_)) => return Some(Err(Failure::db(e))),
+        // Refused before anything was sent: nothing was applied.
+        Err(
+            e @ (sqlx::Error::Database(_) | sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut),
+        ) => return Some(Err(Failure::db(e))),
         Err(e) => {
             return Some(Err(Failure::Unknown(StoreError::Unavailable(format!(
                 "the connection failed while committing; the commit may or may not have been \
@@ -686,6 +756,8 @@ const MAX_GROUP: usize = 64;
 /// A commit waiting for a committer.
 struct Pending {
     commit: Commit,
+    /// The commit's rows, when it only inserts (see [`EncodedInserts`]).
+    encoded: Option<EncodedInserts>,
     reply: oneshot::Sender<StoreResult<CommitReceipt>>,
 }
 
@@ -715,6 +787,11 @@ impl Committer {
         })
     }
 
+    /// Closes the committer's connection; later commits fail as unavailable.
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -724,10 +801,20 @@ impl Committer {
         if commit.writes.is_empty() && commit.events.is_empty() {
             return Ok(CommitReceipt::default());
         }
+        // Encoded here, in the caller's task, so that concurrent callers encode in parallel.
+        let encoded = match EncodedInserts::of(&commit) {
+            Some(Ok(rows)) => Some(rows),
+            Some(Err(e)) => return Err(e),
+            None => None,
+        };
         let (reply, answer) = oneshot::channel();
         let start = {
             let mut queue = self.lock();
-            queue.pending.push_back(Pending { commit, reply });
+            queue.pending.push_back(Pending {
+                commit,
+                encoded,
+                reply,
+            });
             if queue.active < self.max_active {
                 queue.active += 1;
                 true
@@ -813,7 +900,9 @@ async fn run_group(pool: &PgPool, counters: &Counters, group: Vec<Pending>) {
             continue;
         }
         let commits: Vec<&Commit> = segment.iter().map(|p| &p.commit).collect();
-        let attempt = match one_statement(pool, &commits).await {
+        let encoded: Vec<Option<&EncodedInserts>> =
+            segment.iter().map(|p| p.encoded.as_ref()).collect();
+        let attempt = match one_statement(pool, &commits, &encoded).await {
             Some(Ok(receipts)) => {
                 counters
                     .single_statement_commits

@@ -49,11 +49,19 @@
 //!
 //! Holding the lock through `COMMIT` serialises the WAL flushes of transactions with events. To
 //! keep PostgreSQL's group commit, concurrent commits of one [`PgStore`] are queued and run
-//! together by two committer tasks: each takes every queued commit into one transaction, writes
-//! their records with one statement per table and kind of write, appends all their events and
+//! together by a committer task on a connection of its own (`application_name`
+//! `tasklane-committer`): it takes every queued commit into one transaction, writes their
+//! records with one statement per table and kind of write, appends all their events and
 //! commits once. A failing commit never fails the others: the group is then re-run commit by
 //! commit, each reporting its own outcome. Several server processes on one database serialise
 //! only their groups.
+//!
+//! ## Task numbers
+//!
+//! A task's number comes from its project's row in `task_counters`, incremented by a statement
+//! that commits without waiting for its WAL flush (the task's own commit flushes past it).
+//! Requests for one project's numbers that arrive while an increment runs wait for it and then
+//! share the next one, which adds their count: one statement for many creations.
 //!
 //! ## Wake-ups
 //!
@@ -130,6 +138,7 @@ mod commit;
 mod error;
 mod idempotency;
 mod log_watch;
+mod numbers;
 mod query;
 mod records;
 mod store;
@@ -163,7 +172,10 @@ static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
 pub struct PgConfig {
     /// A `postgres://` URL.
     pub url: String,
-    /// The pool's size (at least 1).
+    /// The pool's size (at least 1). The store opens two more connections besides: the
+    /// committer's (see the crate documentation) and, with the record cache on or once the log
+    /// is watched, the listener's. A connection idle for a second or more is checked with a
+    /// ping before it is used; busy connections are not.
     pub max_connections: u32,
     /// `statement_timeout` of every connection, in milliseconds; 0 disables it.
     pub statement_timeout_ms: u64,
@@ -265,6 +277,11 @@ pub struct CommitStats {
     /// Commits that only inserted records and appended events, written as one statement each
     /// or with their group (one round trip instead of a transaction's four or more).
     pub single_statement_commits: u64,
+    /// Task numbers handed out ([`Store::next_task_number`](tasklane_core::store::Store::next_task_number)).
+    pub task_numbers: u64,
+    /// The increments of project counters that handed them out: requests that wait together
+    /// share one (see the crate documentation).
+    pub task_number_increments: u64,
 }
 
 /// Counters of a store's record cache (see the crate documentation), for metrics.
@@ -290,6 +307,7 @@ struct Inner {
     cache: Arc<cache::RecordCache>,
     pool: PgPool,
     committer: Arc<commit::Committer>,
+    task_numbers: Arc<numbers::TaskNumbers>,
     /// Dropped (with everything in it) when the last handle goes, for temporary stores.
     temporary: Option<TemporarySchema>,
 }
@@ -343,31 +361,76 @@ fn check_config(config: &PgConfig) -> Result<PgConnectOptions, Error> {
         })
 }
 
-/// Opens the pool: every connection gets the schema as its `search_path` and the statement
-/// timeout. The first connection is opened now, so an unreachable database fails here.
-async fn open_pool(config: &PgConfig) -> Result<PgPool, Error> {
-    let options = check_config(config)?;
-    let mut setup = String::new();
+/// A connection idle for this long is checked with a round trip (a ping) before it is handed
+/// out; connections in steady use are not, so that a statement costs one round trip, not two.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
+/// The options of a pool of `connections`: every connection gets the schema as its
+/// `search_path`, the statement timeout and then `setup`, and is named `application_name`.
+fn pool_options(
+    config: &PgConfig,
+    connections: u32,
+    application_name: &str,
+    setup: &str,
+) -> Result<(PgPoolOptions, PgConnectOptions), Error> {
+    let options = check_config(config)?.application_name(application_name);
+    let mut statements = String::new();
     if let Some(schema) = &config.schema {
-        setup.push_str(&format!("SET search_path TO {};", quote_ident(schema)));
+        statements.push_str(&format!("SET search_path TO {};", quote_ident(schema)));
     }
-    setup.push_str(&format!(
+    statements.push_str(&format!(
         "SET statement_timeout = {};",
         config.statement_timeout_ms
     ));
-    let setup = Arc::new(setup);
+    statements.push_str(setup);
+    let statements = Arc::new(statements);
     let pool = PgPoolOptions::new()
-        .max_connections(config.max_connections)
+        .max_connections(connections)
         .acquire_timeout(Duration::from_millis(config.acquire_timeout_ms.max(1)))
-        .after_connect(move |conn, _meta| {
-            let setup = Arc::clone(&setup);
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
             Box::pin(async move {
-                sqlx::raw_sql(AssertSqlSafe(setup.as_str()))
+                // A failed ping drops the connection and the pool tries another.
+                if meta.idle_for >= IDLE_BEFORE_PING {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .after_connect(move |conn, _meta| {
+            let statements = Arc::clone(&statements);
+            Box::pin(async move {
+                sqlx::raw_sql(AssertSqlSafe(statements.as_str()))
                     .execute(conn)
                     .await
                     .map(|_| ())
             })
-        })
+        });
+    Ok((pool, options))
+}
+
+/// The name of the committers' connections in `pg_stat_activity`.
+const COMMITTER_APPLICATION_NAME: &str = "tasklane-committer";
+
+/// Opens the committers' pool of `connections`, which connects on first use. Group commits
+/// are the same few statements with new rows every time, so their connections plan them once
+/// (`plan_cache_mode = force_generic_plan`): planning them again for every group cost a
+/// fifth of the creation rate (see docs/BENCHMARKS.md).
+fn commit_pool(config: &PgConfig, connections: u32) -> Result<PgPool, Error> {
+    let (pool, options) = pool_options(
+        config,
+        connections,
+        COMMITTER_APPLICATION_NAME,
+        "SET plan_cache_mode = force_generic_plan;",
+    )?;
+    Ok(pool.connect_lazy_with(options))
+}
+
+/// Opens the pool: every connection gets the schema as its `search_path` and the statement
+/// timeout. The first connection is opened now, so an unreachable database fails here.
+async fn open_pool(config: &PgConfig) -> Result<PgPool, Error> {
+    let (pool, options) = pool_options(config, config.max_connections, "tasklane", "")?;
+    let pool = pool
         .connect_with(options)
         .await
         .map_err(|source| Error::Unreachable {
@@ -481,14 +544,11 @@ impl PgStore {
         pool: PgPool,
         temporary: Option<TemporarySchema>,
     ) -> Result<Self, Error> {
-        // Committer tasks each hold one connection while they run a group. Two are enough: one
-        // group runs its statements while the other waits for its flush; more only make the
-        // groups smaller (measured with 16 writers).
-        let committers = if pool.options().get_max_connections() >= 4 {
-            2
-        } else {
-            1
-        };
+        // One committer task, on a connection of its own. A group's statement is serial work
+        // either way (the log's lock is held through its commit), and a second committer only
+        // split the groups and slowed creations by a sixth to a quarter (measured with 16
+        // writers, see docs/BENCHMARKS.md).
+        let commits = commit_pool(config, 1)?;
         let cache = Arc::new(cache::RecordCache::new(
             config.record_cache_capacity,
             usize::try_from(config.task_cache_bytes).unwrap_or(usize::MAX),
@@ -506,7 +566,8 @@ impl PgStore {
             inner: Arc::new(Inner {
                 log_watch,
                 cache,
-                committer: commit::Committer::new(pool.clone(), committers),
+                committer: commit::Committer::new(commits, 1),
+                task_numbers: numbers::TaskNumbers::new(pool.clone()),
                 pool,
                 temporary,
             }),
@@ -525,6 +586,10 @@ impl PgStore {
         &self.inner.committer
     }
 
+    pub(crate) fn task_numbers(&self) -> &Arc<numbers::TaskNumbers> {
+        &self.inner.task_numbers
+    }
+
     /// The group commit counters since the store was opened.
     pub fn commit_stats(&self) -> CommitStats {
         use std::sync::atomic::Ordering::Relaxed;
@@ -534,6 +599,8 @@ impl PgStore {
             bulk_commits: c.bulk_commits.load(Relaxed),
             bulk_fallbacks: c.bulk_fallbacks.load(Relaxed),
             single_statement_commits: c.single_statement_commits.load(Relaxed),
+            task_numbers: self.inner.task_numbers.handed_out.load(Relaxed),
+            task_number_increments: self.inner.task_numbers.increments.load(Relaxed),
         }
     }
 
@@ -542,7 +609,16 @@ impl PgStore {
         self.inner.cache.stats()
     }
 
+    /// Closes the store's connections: the pool's and the committer's. Commits that are
+    /// running finish first; every later call fails with
+    /// [`StoreError::Unavailable`](tasklane_core::store::StoreError::Unavailable).
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+        self.inner.committer.close().await;
+    }
+
     /// The connection pool, for raw SQL next to the store (benchmark baselines, health checks).
+    /// Closing it stops reads; [`Self::close`] closes the committer's connection too.
     pub fn pool(&self) -> &PgPool {
         &self.inner.pool
     }

@@ -408,24 +408,8 @@ impl Store for PgStore {
     }
 
     async fn next_task_number(&self, project: ProjectId) -> StoreResult<Option<u64>> {
-        // One atomic statement; the row lock orders concurrent calls. The increment commits
-        // without waiting for its WAL flush (`synchronous_commit` off for this transaction
-        // only): it is visible at once, and the commit of any task that carries the number
-        // flushes the WAL past it, so after a crash a number can come back only if no committed
-        // task carries it, as the contract allows.
-        const NEXT: &str = "\
-            WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) \
-            UPDATE task_counters SET last_number = last_number + 1, version = version + 1, \
-                doc = doc || jsonb_build_object('last_number', last_number + 1, \
-                                                'version', version + 1) \
-            WHERE project_id = $1 AND EXISTS (SELECT 1 FROM relaxed) \
-            RETURNING last_number";
-        let next: Option<i64> = sqlx::query_scalar(NEXT)
-            .bind(project.0)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_sqlx)?;
-        next.map(|n| codec::uint(n, "task number")).transpose()
+        // Concurrent requests for one project share one increment (see `numbers`).
+        self.task_numbers().next(project).await
     }
 
     async fn workflow(&self, project: ProjectId) -> StoreResult<Option<Workflow>> {

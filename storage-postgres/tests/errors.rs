@@ -67,7 +67,7 @@ async fn a_closed_pool_is_unavailable() {
     let Some(store) = common::test_store().await else {
         return;
     };
-    store.pool().close().await;
+    store.close().await;
     let err = store.last_seq().await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     let err = store

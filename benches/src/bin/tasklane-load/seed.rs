@@ -147,7 +147,7 @@ pub async fn seed(plan: &SeedPlan) -> Result<(), Failure> {
             // steady state (without them the planner may sort every match of a filter to return
             // a page of 25).
             analyze_schema(engine.store(), schema).await?;
-            engine.store().pool().close().await;
+            engine.store().close().await;
             seeded.write(&plan.out)
         }
     }
