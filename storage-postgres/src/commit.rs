@@ -45,8 +45,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 use tasklane_core::event::NewEvent;
 use tasklane_core::store::{
     Commit, CommitReceipt, Expected, Record, RecordKey, StoreError, StoreResult, Write,
@@ -190,7 +191,7 @@ fn conflict(key: &RecordKey) -> StoreError {
 
 /// Applies one commit on its own transaction, with retries (see the module documentation).
 async fn commit_alone(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     counters: &Counters,
     commit: &Commit,
 ) -> StoreResult<CommitReceipt> {
@@ -200,11 +201,11 @@ async fn commit_alone(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match try_commit(pool, counters, commit).await {
+        match try_commit(conn, counters, commit).await {
             Ok(receipt) => return Ok(receipt),
             Err(Failure::Fail(e) | Failure::Unknown(e)) => return Err(e),
             Err(Failure::Duplicate(e)) => {
-                return Err(match first_failed_expectation(pool, commit).await? {
+                return Err(match first_failed_expectation(conn, commit).await? {
                     Some(key) => conflict(&key),
                     None => e,
                 })
@@ -238,13 +239,13 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 async fn try_commit(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     counters: &Counters,
     commit: &Commit,
 ) -> Result<CommitReceipt, Failure> {
     // Inserts with events go as one statement first; if that fails for any reason, in a
     // transaction, which tells exactly which write fails and how.
-    match one_statement(pool, &[commit], &[]).await {
+    match one_statement(conn, &[commit], &[]).await {
         Some(Ok(mut receipts)) => {
             counters
                 .single_statement_commits
@@ -257,7 +258,7 @@ async fn try_commit(
     // Many writes go in bulk first; if that fails for any reason, write by write, which tells
     // exactly which write fails and how.
     if commit.writes.len() >= 3 {
-        match try_group(pool, &[commit], true).await {
+        match try_group(conn, &[commit], true).await {
             Ok(mut receipts) => {
                 counters.bulk_transactions.fetch_add(1, Ordering::Relaxed);
                 counters.bulk_commits.fetch_add(1, Ordering::Relaxed);
@@ -269,7 +270,7 @@ async fn try_commit(
             }
         }
     }
-    match try_group(pool, &[commit], false).await {
+    match try_group(conn, &[commit], false).await {
         Ok(mut receipts) => Ok(receipts.pop().unwrap_or_default()),
         Err((_, failure)) => Err(failure),
     }
@@ -278,11 +279,11 @@ async fn try_commit(
 /// Runs `commits` in one transaction, in order, in bulk or write by write. On failure, names
 /// the commit that failed when known (`None`: the group as a whole).
 async fn try_group(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     commits: &[&Commit],
     bulk: bool,
 ) -> Result<Vec<CommitReceipt>, (Option<usize>, Failure)> {
-    let mut tx = pool.begin().await.map_err(|e| (None, Failure::db(e)))?;
+    let mut tx = conn.begin().await.map_err(|e| (None, Failure::db(e)))?;
     if bulk {
         apply_bulk(&mut tx, commits).await.map_err(|f| (None, f))?;
     } else {
@@ -360,7 +361,7 @@ fn rows(rows: Vec<serde_json::Value>) -> Json<serde_json::Value> {
     Json(serde_json::Value::Array(rows))
 }
 
-async fn apply(tx: &mut Transaction<'static, Postgres>, write: &Write) -> Result<(), Failure> {
+async fn apply(tx: &mut PgConnection, write: &Write) -> Result<(), Failure> {
     match write {
         Write::Put {
             record,
@@ -371,7 +372,7 @@ async fn apply(tx: &mut Transaction<'static, Postgres>, write: &Write) -> Result
             let row = row_json(record).map_err(Failure::Fail)?;
             match sqlx::query(sql)
                 .bind(rows(vec![row]))
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
             {
                 Ok(_) => Ok(()),
@@ -385,7 +386,7 @@ async fn apply(tx: &mut Transaction<'static, Postgres>, write: &Write) -> Result
             let row = expecting(row, expected_version(*expected));
             match sqlx::query(sql)
                 .bind(rows(vec![row]))
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
             {
                 Ok(done) if done.rows_affected() == 1 => Ok(()),
@@ -401,7 +402,7 @@ async fn apply(tx: &mut Transaction<'static, Postgres>, write: &Write) -> Result
             let row = expecting(key_json(key), expected_version(*expected));
             match sqlx::query(sql)
                 .bind(rows(vec![row]))
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
             {
                 Ok(done) if done.rows_affected() == 1 => Ok(()),
@@ -419,10 +420,7 @@ async fn apply(tx: &mut Transaction<'static, Postgres>, write: &Write) -> Result
 /// groups whose commits touch one record twice, or that delete with [`Expected::Absent`], are
 /// not applied in bulk, and an update may not take a unique value another record holds even if
 /// the group frees it.
-async fn apply_bulk(
-    tx: &mut Transaction<'static, Postgres>,
-    commits: &[&Commit],
-) -> Result<(), Failure> {
+async fn apply_bulk(tx: &mut PgConnection, commits: &[&Commit]) -> Result<(), Failure> {
     let not_bulk = || {
         Failure::Fail(StoreError::Unavailable(
             "the group needs to run commit by commit".to_owned(),
@@ -476,7 +474,7 @@ async fn apply_bulk(
             let n = batch.len() as u64;
             let done = sqlx::query(sql.as_str())
                 .bind(rows(batch))
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
                 .map_err(Failure::db)?;
             if counted && done.rows_affected() != n {
@@ -528,7 +526,7 @@ impl EncodedInserts {
 /// then runs the commits one by one, which reports exactly what failed); a lost connection means
 /// the outcome is unknown.
 async fn one_statement(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     commits: &[&Commit],
     encoded: &[Option<&EncodedInserts>],
 ) -> Option<Result<Vec<CommitReceipt>, Failure>> {
@@ -591,7 +589,7 @@ async fn one_statement(
     let announcement = cache::announcement(commits);
     let result = match bind_events(q, &events)
         .bind(announcement)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
     {
         Ok(rows) => rows,
@@ -642,14 +640,14 @@ fn unique_failure(e: sqlx::Error, record: &Record) -> Failure {
 
 /// Appends the events of `commits` and queues `announcement` (see [`crate::cache`]).
 async fn append_events(
-    tx: &mut Transaction<'static, Postgres>,
+    tx: &mut PgConnection,
     commits: &[&Commit],
     announcement: Option<String>,
 ) -> Result<Vec<u64>, Failure> {
     let events: Vec<&NewEvent> = commits.iter().flat_map(|c| c.events.iter()).collect();
     let rows = bind_events(sqlx::query(APPEND_EVENTS), &events)
         .bind(announcement)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(Failure::db)?;
     seqs_of(rows, events.len())
@@ -703,7 +701,7 @@ fn seqs_of(rows: Vec<sqlx::postgres::PgRow>, expected: usize) -> Result<Vec<u64>
 
 /// The first write, in commit order, whose expectation does not hold now.
 async fn first_failed_expectation(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     commit: &Commit,
 ) -> StoreResult<Option<RecordKey>> {
     for write in &commit.writes {
@@ -718,7 +716,7 @@ async fn first_failed_expectation(
         };
         let sql = statements_of(table_of(&key)).version.as_str();
         let current: Option<i64> = bind_key(sqlx::query(sql), &key)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(map_sqlx)?
             .map(|row| row.try_get(0))
@@ -840,6 +838,10 @@ impl Committer {
             committer: Arc::clone(&self),
             armed: true,
         };
+        // The connection is kept from group to group while commits keep coming: sqlx tests a
+        // connection with a round trip whenever it goes back to the pool, which would otherwise
+        // stand between every two groups.
+        let mut conn: Option<PoolConnection<Postgres>> = None;
         loop {
             let group: Vec<Pending> = {
                 let mut queue = self.lock();
@@ -853,7 +855,27 @@ impl Committer {
                 let n = queue.pending.len().min(MAX_GROUP);
                 queue.pending.drain(..n).collect()
             };
-            run_group(&self.pool, &self.counters, group).await;
+            if self.pool.is_closed() {
+                conn = None;
+            }
+            let held = match &mut conn {
+                Some(held) => held,
+                None => match self.pool.acquire().await {
+                    Ok(fresh) => conn.insert(fresh),
+                    Err(e) => {
+                        let e = map_sqlx(e);
+                        for pending in group {
+                            let _ = pending.reply.send(Err(e.clone()));
+                        }
+                        continue;
+                    }
+                },
+            };
+            if !run_group(held, &self.counters, group).await {
+                // Something failed without an answer from the database: the connection may be
+                // broken. The pool tests it when it goes back.
+                conn = None;
+            }
         }
     }
 }
@@ -887,13 +909,19 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Runs a group in one transaction; if it fails, runs its commits one by one.
-async fn run_group(pool: &PgPool, counters: &Counters, group: Vec<Pending>) {
+/// Runs a group in one transaction; if it fails, runs its commits one by one. Returns whether
+/// the connection still looks sound: `false` when a commit failed as unavailable (a lost
+/// connection, a timeout).
+async fn run_group(conn: &mut PgConnection, counters: &Counters, group: Vec<Pending>) -> bool {
+    let mut sound = true;
     let mut segments: VecDeque<Vec<Pending>> = VecDeque::from([group]);
     while let Some(mut segment) = segments.pop_front() {
         if segment.len() == 1 {
             if let Some(one) = segment.pop() {
-                let result = commit_alone(pool, counters, &one.commit).await;
+                let result = commit_alone(conn, counters, &one.commit).await;
+                if matches!(result, Err(StoreError::Unavailable(_))) {
+                    sound = false;
+                }
                 // The caller may have gone; the commit's outcome stands either way.
                 let _ = one.reply.send(result);
             }
@@ -902,7 +930,7 @@ async fn run_group(pool: &PgPool, counters: &Counters, group: Vec<Pending>) {
         let commits: Vec<&Commit> = segment.iter().map(|p| &p.commit).collect();
         let encoded: Vec<Option<&EncodedInserts>> =
             segment.iter().map(|p| p.encoded.as_ref()).collect();
-        let attempt = match one_statement(pool, &commits, &encoded).await {
+        let attempt = match one_statement(conn, &commits, &encoded).await {
             Some(Ok(receipts)) => {
                 counters
                     .single_statement_commits
@@ -911,7 +939,7 @@ async fn run_group(pool: &PgPool, counters: &Counters, group: Vec<Pending>) {
             }
             // Something in the group fails: on to the commits one by one.
             Some(Err(failure)) => Err((None, failure)),
-            None => match try_group(pool, &commits, true).await {
+            None => match try_group(conn, &commits, true).await {
                 Ok(receipts) => {
                     counters.bulk_transactions.fetch_add(1, Ordering::Relaxed);
                     counters
@@ -929,6 +957,7 @@ async fn run_group(pool: &PgPool, counters: &Counters, group: Vec<Pending>) {
                 }
             }
             Err((_, Failure::Unknown(e))) => {
+                sound = false;
                 for pending in segment {
                     let _ = pending.reply.send(Err(e.clone()));
                 }
@@ -944,4 +973,5 @@ async fn run_group(pool: &PgPool, counters: &Counters, group: Vec<Pending>) {
             }
         }
     }
+    sound
 }

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
 use tasklane_core::ids::ProjectId;
 use tasklane_core::store::{StoreError, StoreResult};
 use tokio::sync::oneshot;
@@ -116,6 +117,9 @@ impl TaskNumbers {
             project,
             armed: true,
         };
+        // The connection is kept while requests keep coming: sqlx tests a connection with a
+        // round trip whenever it goes back to the pool.
+        let mut conn: Option<PoolConnection<Postgres>> = None;
         loop {
             let batch: Vec<Reply> = {
                 let mut projects = self.lock();
@@ -132,7 +136,7 @@ impl TaskNumbers {
                 let n = waiting.replies.len().min(MAX_BATCH);
                 waiting.replies.drain(..n).collect()
             };
-            let result = self.add(project, batch.len()).await;
+            let result = self.add(&mut conn, project, batch.len()).await;
             self.increments.fetch_add(1, Ordering::Relaxed);
             match result {
                 Ok(Some(last)) => {
@@ -157,15 +161,32 @@ impl TaskNumbers {
         }
     }
 
-    /// Adds `count` to the project's counter; the new last number.
-    async fn add(&self, project: ProjectId, count: usize) -> StoreResult<Option<u64>> {
+    /// Adds `count` to the project's counter on `conn` (taken from the pool when `None`, and
+    /// given back when the statement fails); the new last number.
+    async fn add(
+        &self,
+        conn: &mut Option<PoolConnection<Postgres>>,
+        project: ProjectId,
+        count: usize,
+    ) -> StoreResult<Option<u64>> {
         let count = i64::try_from(count).unwrap_or(i64::MAX);
-        let last: Option<i64> = sqlx::query_scalar(ADD)
+        let held = match conn {
+            Some(held) => held,
+            None => conn.insert(self.pool.acquire().await.map_err(map_sqlx)?),
+        };
+        let last: Option<i64> = match sqlx::query_scalar(ADD)
             .bind(project.0)
             .bind(count)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut **held)
             .await
-            .map_err(map_sqlx)?;
+        {
+            Ok(last) => last,
+            Err(e) => {
+                // The connection may be broken; the pool tests it when it goes back.
+                *conn = None;
+                return Err(map_sqlx(e));
+            }
+        };
         let Some(last) = last else {
             return Ok(None);
         };
