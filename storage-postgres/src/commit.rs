@@ -858,24 +858,7 @@ impl Committer {
             if self.pool.is_closed() {
                 conn = None;
             }
-            let held = match &mut conn {
-                Some(held) => held,
-                None => match self.pool.acquire().await {
-                    Ok(fresh) => conn.insert(fresh),
-                    Err(e) => {
-                        let e = map_sqlx(e);
-                        for pending in group {
-                            let _ = pending.reply.send(Err(e.clone()));
-                        }
-                        continue;
-                    }
-                },
-            };
-            if !run_group(held, &self.counters, group).await {
-                // Something failed without an answer from the database: the connection may be
-                // broken. The pool tests it when it goes back.
-                conn = None;
-            }
+            run_group(&self.pool, &mut conn, &self.counters, group).await;
         }
     }
 }
@@ -909,18 +892,36 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Runs a group in one transaction; if it fails, runs its commits one by one. Returns whether
-/// the connection still looks sound: `false` when a commit failed as unavailable (a lost
-/// connection, a timeout).
-async fn run_group(conn: &mut PgConnection, counters: &Counters, group: Vec<Pending>) -> bool {
-    let mut sound = true;
+/// Runs a group in one transaction; if it fails, runs its commits one by one. Works on `conn`,
+/// taken from `pool` when `None`. When something fails without an answer from the database (a
+/// lost connection, a timeout), the connection may be broken: it goes back to the pool, which
+/// tests it, and what follows takes a fresh one.
+async fn run_group(
+    pool: &PgPool,
+    conn: &mut Option<PoolConnection<Postgres>>,
+    counters: &Counters,
+    group: Vec<Pending>,
+) {
     let mut segments: VecDeque<Vec<Pending>> = VecDeque::from([group]);
     while let Some(mut segment) = segments.pop_front() {
+        let held = match conn {
+            Some(held) => held,
+            None => match pool.acquire().await {
+                Ok(fresh) => conn.insert(fresh),
+                Err(e) => {
+                    let e = map_sqlx(e);
+                    for pending in segment {
+                        let _ = pending.reply.send(Err(e.clone()));
+                    }
+                    continue;
+                }
+            },
+        };
         if segment.len() == 1 {
             if let Some(one) = segment.pop() {
-                let result = commit_alone(conn, counters, &one.commit).await;
+                let result = commit_alone(held, counters, &one.commit).await;
                 if matches!(result, Err(StoreError::Unavailable(_))) {
-                    sound = false;
+                    *conn = None;
                 }
                 // The caller may have gone; the commit's outcome stands either way.
                 let _ = one.reply.send(result);
@@ -930,7 +931,7 @@ async fn run_group(conn: &mut PgConnection, counters: &Counters, group: Vec<Pend
         let commits: Vec<&Commit> = segment.iter().map(|p| &p.commit).collect();
         let encoded: Vec<Option<&EncodedInserts>> =
             segment.iter().map(|p| p.encoded.as_ref()).collect();
-        let attempt = match one_statement(conn, &commits, &encoded).await {
+        let attempt = match one_statement(held, &commits, &encoded).await {
             Some(Ok(receipts)) => {
                 counters
                     .single_statement_commits
@@ -939,7 +940,7 @@ async fn run_group(conn: &mut PgConnection, counters: &Counters, group: Vec<Pend
             }
             // Something in the group fails: on to the commits one by one.
             Some(Err(failure)) => Err((None, failure)),
-            None => match try_group(conn, &commits, true).await {
+            None => match try_group(held, &commits, true).await {
                 Ok(receipts) => {
                     counters.bulk_transactions.fetch_add(1, Ordering::Relaxed);
                     counters
@@ -957,12 +958,15 @@ async fn run_group(conn: &mut PgConnection, counters: &Counters, group: Vec<Pend
                 }
             }
             Err((_, Failure::Unknown(e))) => {
-                sound = false;
+                *conn = None;
                 for pending in segment {
                     let _ = pending.reply.send(Err(e.clone()));
                 }
             }
-            Err(_) => {
+            Err((_, failure)) => {
+                if matches!(failure, Failure::Fail(StoreError::Unavailable(_))) {
+                    *conn = None;
+                }
                 counters.bulk_fallbacks.fetch_add(1, Ordering::Relaxed);
                 // Rolled back (a failed expectation or uniqueness rule, a deadlock, a foreign
                 // key at COMMIT, a lost connection before COMMIT): every commit alone, in
@@ -973,5 +977,4 @@ async fn run_group(conn: &mut PgConnection, counters: &Counters, group: Vec<Pend
             }
         }
     }
-    sound
 }
