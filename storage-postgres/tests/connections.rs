@@ -1,6 +1,6 @@
 //! How the store uses its connections: task numbers requested together share one increment,
-//! the committer works on a connection of its own, and a pooled connection that died while idle
-//! is replaced without the caller noticing.
+//! the committer works on a connection of its own and replaces it when it dies, and a pooled
+//! connection that died while idle is replaced without the caller noticing.
 
 mod common;
 
@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
-use tasklane_core::ids::{ProjectId, WorkspaceId};
+use tasklane_core::event::{EventKind, NewEvent};
+use tasklane_core::ids::{ProjectId, UserId, WorkspaceId};
 use tasklane_core::model::{Project, TaskCounter, Workspace};
-use tasklane_core::store::{Commit, Record, Store};
+use tasklane_core::store::{Commit, Record, Store, StoreError};
 use tasklane_storage_postgres::PgStore;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -198,4 +199,105 @@ async fn pooled_connections_that_died_while_idle_are_replaced() {
             .await
             .expect("read");
     assert_eq!(alive, 0, "the reads ran on new connections");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committer_replaces_a_connection_that_died_under_a_commit() {
+    let Some(store) = common::test_store().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let project = project_with_counter(&store, 0).await;
+    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(store.pool())
+        .await
+        .expect("read the schema");
+    let with_event = |name: &str| {
+        let ws = Workspace {
+            id: WorkspaceId(Uuid::now_v7()),
+            name: name.into(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            version: 1,
+        };
+        let mut c = Commit::new();
+        c.insert(Record::Workspace(ws.clone())).event(NewEvent {
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor_id: UserId(Uuid::now_v7()),
+            workspace_id: ws.id,
+            project_id: Some(project.id),
+            task_id: None,
+            kind: EventKind::WorkspaceCreated { name: name.into() },
+        });
+        c
+    };
+    // Hold the log's lock, so that the committer's backend waits for it, and end that backend.
+    let mut side = side_connection(&store).await;
+    sqlx::query("SELECT pg_advisory_lock(1952543, hashtext($1))")
+        .bind(&schema)
+        .execute(&mut side)
+        .await
+        .expect("take the log's lock");
+    let waiting = {
+        let store = Arc::clone(&store);
+        let commit = with_event("lost");
+        tokio::spawn(async move { store.commit(commit).await })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let committer = loop {
+        let pid: Option<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+             AND classid = 1952543 AND objid = hashtext($1)::oid AND objsubid = 2",
+        )
+        .bind(&schema)
+        .fetch_optional(&mut side)
+        .await
+        .expect("read the locks");
+        if let Some(pid) = pid {
+            break pid;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the commit never waited for the log's lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    // Commits queued behind the one that waits run after it, in the same committer's turn.
+    let queued: Vec<_> = (0..3)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let commit = with_event(&format!("queued {i}"));
+            tokio::spawn(async move { store.commit(commit).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(committer)
+        .execute(&mut side)
+        .await
+        .expect("end the committer's backend");
+    sqlx::query("SELECT pg_advisory_unlock(1952543, hashtext($1))")
+        .bind(&schema)
+        .execute(&mut side)
+        .await
+        .expect("release the log's lock");
+    let lost = waiting.await.expect("task");
+    assert!(
+        matches!(lost, Err(StoreError::Unavailable(_))),
+        "the commit whose connection died: {lost:?}"
+    );
+    // The commits queued behind it, and the next ones, run on a fresh connection.
+    for q in queued {
+        let receipt = q
+            .await
+            .expect("task")
+            .expect("a commit queued behind the one whose connection died");
+        assert_eq!(receipt.seqs.len(), 1);
+    }
+    for i in 0..3 {
+        let receipt = store
+            .commit(with_event(&format!("after {i}")))
+            .await
+            .expect("a commit after the committer's connection died");
+        assert_eq!(receipt.seqs.len(), 1);
+    }
 }
