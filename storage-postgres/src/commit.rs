@@ -45,9 +45,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
 use sqlx::types::Json;
-use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
+use sqlx::{Connection, PgConnection, PgPool, Row};
 use tasklane_core::event::NewEvent;
 use tasklane_core::store::{
     Commit, CommitReceipt, Expected, Record, RecordKey, StoreError, StoreResult, Write,
@@ -58,6 +57,7 @@ use uuid::Uuid;
 use crate::cache::{self, KEYS_CHANNEL};
 use crate::codec;
 use crate::error::{is_retryable, map_sqlx, sqlstate, state};
+use crate::kept_connection::KeptConnection;
 use crate::records::{
     self, bind_key, expecting, key_json, row_json, statements_of, table_of, PgQuery,
 };
@@ -593,10 +593,7 @@ async fn one_statement(
         .await
     {
         Ok(rows) => rows,
-        // Refused before anything was sent: nothing was applied.
-        Err(
-            e @ (sqlx::Error::Database(_) | sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut),
-        ) => return Some(Err(Failure::db(e))),
+        Err(e @ sqlx::Error::Database(_)) => return Some(Err(Failure::db(e))),
         Err(e) => {
             return Some(Err(Failure::Unknown(StoreError::Unavailable(format!(
                 "the connection failed while committing; the commit may or may not have been \
@@ -838,10 +835,7 @@ impl Committer {
             committer: Arc::clone(&self),
             armed: true,
         };
-        // The connection is kept from group to group while commits keep coming: sqlx tests a
-        // connection with a round trip whenever it goes back to the pool, which would otherwise
-        // stand between every two groups.
-        let mut conn: Option<PoolConnection<Postgres>> = None;
+        let mut conn = KeptConnection::new(&self.pool);
         loop {
             let group: Vec<Pending> = {
                 let mut queue = self.lock();
@@ -856,9 +850,9 @@ impl Committer {
                 queue.pending.drain(..n).collect()
             };
             if self.pool.is_closed() {
-                conn = None;
+                conn.give_back();
             }
-            run_group(&self.pool, &mut conn, &self.counters, group).await;
+            run_group(&mut conn, &self.counters, group).await;
         }
     }
 }
@@ -892,36 +886,27 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Runs a group in one transaction; if it fails, runs its commits one by one. Works on `conn`,
-/// taken from `pool` when `None`. When something fails without an answer from the database (a
-/// lost connection, a timeout), the connection may be broken: it goes back to the pool, which
-/// tests it, and what follows takes a fresh one.
-async fn run_group(
-    pool: &PgPool,
-    conn: &mut Option<PoolConnection<Postgres>>,
-    counters: &Counters,
-    group: Vec<Pending>,
-) {
+/// Runs a group in one transaction; if it fails, runs its commits one by one. When something
+/// fails without an answer from the database (a lost connection, a timeout), the connection
+/// may be broken: it is given back, and what follows takes a fresh one.
+async fn run_group(conn: &mut KeptConnection<'_>, counters: &Counters, group: Vec<Pending>) {
     let mut segments: VecDeque<Vec<Pending>> = VecDeque::from([group]);
     while let Some(mut segment) = segments.pop_front() {
-        let held = match conn {
-            Some(held) => held,
-            None => match pool.acquire().await {
-                Ok(fresh) => conn.insert(fresh),
-                Err(e) => {
-                    let e = map_sqlx(e);
-                    for pending in segment {
-                        let _ = pending.reply.send(Err(e.clone()));
-                    }
-                    continue;
+        let held = match conn.get().await {
+            Ok(held) => held,
+            Err(e) => {
+                let e = map_sqlx(e);
+                for pending in segment {
+                    let _ = pending.reply.send(Err(e.clone()));
                 }
-            },
+                continue;
+            }
         };
         if segment.len() == 1 {
             if let Some(one) = segment.pop() {
                 let result = commit_alone(held, counters, &one.commit).await;
                 if matches!(result, Err(StoreError::Unavailable(_))) {
-                    *conn = None;
+                    conn.give_back();
                 }
                 // The caller may have gone; the commit's outcome stands either way.
                 let _ = one.reply.send(result);
@@ -958,14 +943,14 @@ async fn run_group(
                 }
             }
             Err((_, Failure::Unknown(e))) => {
-                *conn = None;
+                conn.give_back();
                 for pending in segment {
                     let _ = pending.reply.send(Err(e.clone()));
                 }
             }
             Err((_, failure)) => {
                 if matches!(failure, Failure::Fail(StoreError::Unavailable(_))) {
-                    *conn = None;
+                    conn.give_back();
                 }
                 counters.bulk_fallbacks.fetch_add(1, Ordering::Relaxed);
                 // Rolled back (a failed expectation or uniqueness rule, a deadlock, a foreign

@@ -137,6 +137,7 @@ mod codec;
 mod commit;
 mod error;
 mod idempotency;
+mod kept_connection;
 mod log_watch;
 mod numbers;
 mod query;
@@ -364,7 +365,8 @@ fn check_config(config: &PgConfig) -> Result<PgConnectOptions, Error> {
 /// A connection idle for this long is checked with a round trip (a ping) before it is handed
 /// out; connections in steady use are not, so that a statement costs one round trip, not two.
 /// (sqlx also pings every connection when it goes back to the pool, after the caller has its
-/// answer; the committer keeps its connection while it works to avoid that, see `commit`.)
+/// answer; the committer and the task number task keep theirs while they work, see
+/// `kept_connection`.)
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// The options of a pool of `connections`: every connection gets the schema as its

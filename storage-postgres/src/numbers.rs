@@ -16,14 +16,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::pool::PoolConnection;
-use sqlx::{PgPool, Postgres};
+use sqlx::PgPool;
 use tasklane_core::ids::ProjectId;
 use tasklane_core::store::{StoreError, StoreResult};
 use tokio::sync::oneshot;
 
 use crate::codec;
 use crate::error::map_sqlx;
+use crate::kept_connection::KeptConnection;
 
 /// How many requests one increment serves at most.
 const MAX_BATCH: usize = 256;
@@ -117,9 +117,7 @@ impl TaskNumbers {
             project,
             armed: true,
         };
-        // The connection is kept while requests keep coming: sqlx tests a connection with a
-        // round trip whenever it goes back to the pool.
-        let mut conn: Option<PoolConnection<Postgres>> = None;
+        let mut conn = KeptConnection::new(&self.pool);
         loop {
             let batch: Vec<Reply> = {
                 let mut projects = self.lock();
@@ -161,29 +159,25 @@ impl TaskNumbers {
         }
     }
 
-    /// Adds `count` to the project's counter on `conn` (taken from the pool when `None`, and
-    /// given back when the statement fails); the new last number.
+    /// Adds `count` to the project's counter on `conn` (given back when the statement fails);
+    /// the new last number.
     async fn add(
         &self,
-        conn: &mut Option<PoolConnection<Postgres>>,
+        conn: &mut KeptConnection<'_>,
         project: ProjectId,
         count: usize,
     ) -> StoreResult<Option<u64>> {
         let count = i64::try_from(count).unwrap_or(i64::MAX);
-        let held = match conn {
-            Some(held) => held,
-            None => conn.insert(self.pool.acquire().await.map_err(map_sqlx)?),
-        };
         let last: Option<i64> = match sqlx::query_scalar(ADD)
             .bind(project.0)
             .bind(count)
-            .fetch_optional(&mut **held)
+            .fetch_optional(conn.get().await.map_err(map_sqlx)?)
             .await
         {
             Ok(last) => last,
             Err(e) => {
-                // The connection may be broken; the pool tests it when it goes back.
-                *conn = None;
+                // The connection may be broken.
+                conn.give_back();
                 return Err(map_sqlx(e));
             }
         };

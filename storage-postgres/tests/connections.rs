@@ -49,12 +49,17 @@ async fn project_with_counter(store: &PgStore, last_number: u64) -> Project {
     project
 }
 
-/// A connection outside the store's pools, for holding locks and ending sessions.
-async fn side_connection(store: &PgStore) -> PgConnection {
-    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+/// The store's schema.
+async fn schema_of(store: &PgStore) -> String {
+    sqlx::query_scalar("SELECT current_schema()::text")
         .fetch_one(store.pool())
         .await
-        .expect("read the schema");
+        .expect("read the schema")
+}
+
+/// A connection outside the store's pools, for holding locks and ending sessions.
+async fn side_connection(store: &PgStore) -> PgConnection {
+    let schema = schema_of(store).await;
     let url = common::test_url().expect("url");
     let mut conn = PgConnection::connect(&url).await.expect("side connection");
     sqlx::query("SELECT set_config('search_path', $1, false)")
@@ -208,10 +213,7 @@ async fn the_committer_replaces_a_connection_that_died_under_a_commit() {
     };
     let store = Arc::new(store);
     let project = project_with_counter(&store, 0).await;
-    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
-        .fetch_one(store.pool())
-        .await
-        .expect("read the schema");
+    let schema = schema_of(&store).await;
     let with_event = |name: &str| {
         let ws = Workspace {
             id: WorkspaceId(Uuid::now_v7()),
