@@ -413,10 +413,10 @@ fn pool_options(
     Ok((pool, options))
 }
 
-/// The name of the committers' connections in `pg_stat_activity`.
+/// The name of the committer's connection in `pg_stat_activity`.
 const COMMITTER_APPLICATION_NAME: &str = "tasklane-committer";
 
-/// Opens the committers' pool of `connections`, which connects on first use. Group commits
+/// Opens the committer's pool of `connections`, which connects on first use. Group commits
 /// are the same few statements with new rows every time, so their connections plan them once
 /// (`plan_cache_mode = force_generic_plan`): planning them again for every group cost a
 /// fifth of the creation rate (see docs/BENCHMARKS.md).
